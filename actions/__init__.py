@@ -1,0 +1,1 @@
+"""Thin rasa-sdk actions; the logic lives in the ``bot`` package."""

@@ -1,0 +1,104 @@
+"""Actions that find the procedure a citizen asks about and fill the slots its answers show."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.catalogue.render import procedure_values
+from bot.catalogue.resolver import AMBIGUOUS, MISSING, UNAVAILABLE, resolve
+from bot.services import get_services
+
+logger = logging.getLogger(__name__)
+
+# The intent of a question -> the part of the procedure it asks about.
+ASPECTS = {
+    "find_procedure": "summary",
+    "ask_documents": "documents",
+    "ask_fee": "fee",
+    "ask_duration": "duration",
+    "ask_agency": "agency",
+    "ask_steps": "steps",
+    "ask_online": "online",
+}
+
+# Every slot the procedure answers use, cleared before a new procedure fills them.
+PROCEDURE_SLOTS = (
+    "procedure_code",
+    "procedure_name",
+    "procedure_url",
+    "procedure_agency",
+    "procedure_related",
+    "procedure_documents",
+    "procedure_fee",
+    "procedure_duration",
+    "procedure_steps",
+    "procedure_online",
+    "procedure_channels",
+    "procedure_result",
+    "procedure_conditions",
+    "procedure_verified",
+)
+CHOICE_SLOTS = ("choice_1", "choice_2", "choice_3", "choice_1_payload", "choice_2_payload", "choice_3_payload")
+MAX_BUTTON_TITLE = 60
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[str]:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def _title(name: str) -> str:
+    return name if len(name) <= MAX_BUTTON_TITLE else name[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
+
+
+class ActionResolveProcedure(Action):
+    def name(self) -> Text:
+        return "action_resolve_procedure"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or "find_procedure"
+        aspect = ASPECTS.get(intent, "summary")
+        try:
+            services = await get_services()
+        except Exception as error:  # noqa: BLE001 - infrastructure: the catalogue cannot be opened
+            logger.error("catalogue unavailable: %s: %s", type(error).__name__, error)
+            return [SlotSet("requested_aspect", aspect), SlotSet("procedure_state", UNAVAILABLE)]
+        catalogue = services.catalogue
+        try:
+            await catalogue.maybe_refresh()
+        except Exception as error:  # noqa: BLE001 - keep answering from the loaded index
+            logger.warning("catalogue refresh failed (%s); keeping the loaded index", type(error).__name__)
+        result = resolve(
+            catalogue,
+            tracker.latest_message.get("text") or "",
+            code=_entity(tracker, "procedure_code"),
+            context_code=tracker.get_slot("procedure_code"),
+        )
+        events: List[EventType] = [
+            SlotSet("requested_aspect", aspect),
+            SlotSet("procedure_state", result.state),
+        ]
+        if result.state == AMBIGUOUS:
+            for number, hit in enumerate(result.choices, start=1):
+                payload = f'/{intent}{json.dumps({"procedure_code": hit.code})}'
+                events += [
+                    SlotSet(f"choice_{number}", _title(hit.name)),
+                    SlotSet(f"choice_{number}_payload", payload),
+                ]
+            return events
+        if result.state == MISSING:
+            return events
+        values = procedure_values(result.procedure, catalogue.related(result.procedure.code))
+        events += [SlotSet(slot, values.get(slot)) for slot in PROCEDURE_SLOTS]
+        events.append(SlotSet("has_related", bool(values.get("procedure_related"))))
+        return events

@@ -1,0 +1,73 @@
+"""Decide which procedure a message is about: a code, a search hit, the one in context, or ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from bot.catalogue.search import Hit
+from bot.catalogue.service import CatalogueService, Procedure, ProcedureNotFound
+
+FOUND = "found"  # a curated procedure: full answers
+CATALOGUE_ONLY = "catalogue_only"  # in the national list only: name, agency, link
+AMBIGUOUS = "ambiguous"  # several candidates: offer choices
+MISSING = "missing"  # nothing in the message nor in context: ask
+UNAVAILABLE = "unavailable"  # the catalogue could not be opened (infrastructure down)
+
+# Scores are TF-IDF cosine similarities plus small priors (see bot.catalogue.search).
+STRONG_SCORE = 0.42  # a hit this good replaces the procedure in context
+WEAK_SCORE = 0.22  # below this, a hit is noise
+MARGIN = 0.06  # the best hit must lead the second by this much to be taken without asking
+
+
+@dataclass
+class Resolution:
+    state: str
+    procedure: Optional[Procedure] = None
+    choices: List[Hit] = field(default_factory=list)
+
+
+def _state_of(procedure: Procedure) -> str:
+    return FOUND if procedure.detail is not None else CATALOGUE_ONLY
+
+
+def resolve(
+    catalogue: CatalogueService,
+    text: str,
+    code: Optional[str] = None,
+    context_code: Optional[str] = None,
+) -> Resolution:
+    """Resolve the procedure of one user message.
+
+    ``code`` is an official code given explicitly (typed, or sent by a choice button);
+    ``context_code`` the procedure the conversation is already about.
+    """
+    if code:
+        try:
+            procedure = catalogue.get(code)
+            return Resolution(_state_of(procedure), procedure)
+        except ProcedureNotFound:
+            pass
+    hits = catalogue.search(text, top=3)
+    context = None
+    if context_code:
+        try:
+            context = catalogue.get(context_code)
+        except ProcedureNotFound:
+            context = None
+    best = hits[0] if hits else None
+    # A follow-up ("vậy mất bao lâu?") leaves at most one content word: stay on the context.
+    if context is not None and not code and len(catalogue.query_terms(text)) <= 1:
+        return Resolution(_state_of(context), context)
+    if best is None or best.score < WEAK_SCORE:
+        return Resolution(_state_of(context), context) if context else Resolution(MISSING)
+    leads = len(hits) == 1 or best.score - hits[1].score >= MARGIN
+    if best.score >= STRONG_SCORE and leads:
+        procedure = catalogue.get(best.code)
+        return Resolution(_state_of(procedure), procedure)
+    if context is not None and (best.score < STRONG_SCORE or context.code in {h.code for h in hits}):
+        return Resolution(_state_of(context), context)
+    if len(hits) == 1:
+        procedure = catalogue.get(best.code)
+        return Resolution(_state_of(procedure), procedure)
+    return Resolution(AMBIGUOUS, choices=hits[:3])

@@ -1,0 +1,288 @@
+"""Procedure search over the whole catalogue (TF-IDF on folded text, scikit-learn).
+
+The index is built from the catalogue rows (names of all procedures, plus the colloquial
+aliases of the curated ones and the phrases of life events), so a re-imported catalogue is
+searchable at once, with no retraining of the NLU model. Queries and documents are folded
+(no diacritics, lower case) and abbreviation-expanded; word uni/bi-grams and character n-grams
+make the match insensitive to word order and typing without diacritics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.text import expand_abbreviations, fold_word, has_diacritics, nfc, normalise
+
+_RAW_WORD = re.compile(r"[^\W_]+(?:[.\-/][^\W_]+)*")
+
+# Question words that never name a procedure (folded). Removed from queries before matching.
+_STOP_PHRASES = [
+    "nhu the nao", "the nao", "lam sao", "lam the nao", "cach nao", "o dau", "cho nao", "bao lau",
+    "bao nhieu", "mat phi", "le phi", "chi phi", "giay to", "giay ma", "ho so gom", "can mang",
+    "mang theo", "chuan bi", "duoc khong", "co duoc", "truc tuyen", "qua mang", "online",
+    "cac buoc", "quy trinh", "mat tien", "ton tien", "het tien", "bao nhieu tien", "mat bao lau", "thu tuc gi", "thu tuc", "can lam", "phai lam", "muon lam",
+    "nop o", "o dau", "bao gio", "khi nao", "mat bao", "ngay nao", "xin hoi", "cho hoi",
+    "hoi chut", "giup voi", "giup em", "giup toi", "giup minh", "admin oi", "gia dinh",
+    "dich vu cong", "thu tuc hanh chinh", "hanh chinh", "tren vneid", "qua vneid", "bang vneid",
+    "tren app", "qua app", "tren vssid", "qua vssid", "cong dich vu cong",
+]
+_STOP_WORDS = set(
+    "toi minh em anh chi ban admin ad oi a ah ha nhe nha nhi vay roi thi la va cua cho di "
+    "can gi khong co duoc nhung muon phai lam nao hoi giup voi nay kia "
+    "gium dum luon vui long xin chao moi nguoi mn ko k z j ok vang da uh um "
+    "nop nen hien bay gio theo mang vao ra kieu tui the con sao lau dau ne ni ri".split()
+)
+_FOREIGN = re.compile(r"yeu to nuoc ngoai|khu vuc bien gioi|luu dong|co quan dai dien|o nuoc ngoai")
+_FOREIGN_QUERY = re.compile(
+    r"nuoc ngoai|bien gioi|luu dong|dai su quan|lanh su|ngoai quoc|viet kieu|quoc tich|"
+    r"\b(?:han quoc|nguoi han|dai loan|nhat ban|nguoi nhat|trung quoc|nguoi hoa|my|hoa ky|"
+    r"duc|phap|uc|anh quoc|canada|lao|campuchia|thai lan|singapore|nga|tay)\b"
+)
+# "8 tuổi": the age decides between the variants of a procedure (ID card under/over 14, ...).
+_AGE = re.compile(r"\b(\d{1,3}) ?tuoi\b")
+_CODE = re.compile(r"\b[1-3]\.\d{6}(?:\.[a-z0-9]{2,6})?\b")
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    name: str
+    portal_url: str = ""
+    slug: Optional[str] = None
+    aliases: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    name: str
+    score: float
+    slug: Optional[str] = None
+    portal_url: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "score": round(self.score, 4),
+            "slug": self.slug,
+            "portal_url": self.portal_url,
+        }
+
+
+# Stop words as typed with diacritics: "bạn" is a stop word, "bản" (bản sao) is not, though both
+# fold to "ban"; the folded list above applies only to words typed without diacritics.
+_STOP_WORDS_MARKED = set(
+    "tôi mình em anh chị bạn ơi à ạ nhé nha nhỉ vậy rồi thì là và của cho đi cần gì không có được "
+    "những muốn phải làm nào hỏi giúp với này kia giùm dùm luôn vui lòng xin chào mọi người ừ ừm "
+    "nộp nên hiện bây giờ theo mang vào ra kiểu tui thế còn lâu đâu nè ni rì dạ vâng đã".split()
+)
+
+# A token: (folded word, the word as typed in lower case when it carried diacritics, else "").
+Token = Tuple[str, str]
+_CONTENT = "\x00"  # marks words that came from a synonym: never dropped
+
+
+def _tokens(text: str) -> List[Token]:
+    out: List[Token] = []
+    for word in _RAW_WORD.findall(nfc(text).lower()):
+        folded = fold_word(word)
+        expanded = expand_abbreviations([folded])
+        marked = word if has_diacritics(word) and expanded == [folded] else ""
+        out.extend((part, marked) for part in expanded)
+    return out
+
+
+def _replace_phrases(tokens: List[Token], table: Dict[str, Optional[str]], longest: int) -> List[Token]:
+    """Greedy longest-first, left-to-right phrase replacement on folded words; None drops the phrase.
+
+    Replaced text is emitted as content tokens, never matched or dropped again.
+    """
+    out: List[Token] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(min(longest, len(tokens) - i), 0, -1):
+            phrase = " ".join(t[0] for t in tokens[i : i + n])
+            if phrase in table:
+                if table[phrase]:
+                    out.extend((word, _CONTENT) for word in table[phrase].split())
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+_STOP_TABLE: Dict[str, Optional[str]] = {phrase: None for phrase in _STOP_PHRASES}
+_STOP_LONGEST = max(len(p.split()) for p in _STOP_PHRASES)
+
+
+def _is_stop(token: Token) -> bool:
+    folded, marked = token
+    if marked == _CONTENT:
+        return False
+    return marked in _STOP_WORDS_MARKED if marked else folded in _STOP_WORDS
+
+
+def _drop_stop_words(tokens: List[Token], known_bigrams: set) -> str:
+    """Drop question words, except inside a known phrase with a content word ("thế chấp")."""
+    tokens = _replace_phrases(tokens, _STOP_TABLE, _STOP_LONGEST)
+    kept = []
+    for i, token in enumerate(tokens):
+        if _is_stop(token):
+            word = token[0]
+            before = tokens[i - 1] if i else None
+            after = tokens[i + 1] if i + 1 < len(tokens) else None
+            # A stop word is kept next to a content word it forms a known phrase with ("thế chấp").
+            in_phrase = (
+                (before is not None and not _is_stop(before) and f"{before[0]} {word}" in known_bigrams)
+                or (after is not None and not _is_stop(after) and f"{word} {after[0]}" in known_bigrams)
+            )
+            if not in_phrase:
+                continue
+        kept.append(token[0])
+    return " ".join(kept)
+
+
+def clean_query(text: str, known_bigrams: Optional[set] = None) -> str:
+    """Folded query without question words."""
+    return _drop_stop_words(_tokens(text), known_bigrams or set())
+
+
+@dataclass
+class SearchIndex:
+    entries: Sequence[Entry]
+    life_events: Sequence[dict] = ()
+    synonyms: Dict[str, List[str]] = field(default_factory=dict)
+    curated_bonus: float = 0.08
+    foreign_penalty: float = 0.12
+    weights: Tuple[float, float, float] = (0.35, 0.3, 0.35)  # word cosine, word coverage, char cosine
+    name_weight: float = 0.3  # share of the official name's own score next to the best variant
+
+    def __post_init__(self) -> None:
+        self._by_ref = {}
+        for index, entry in enumerate(self.entries):
+            self._by_ref[entry.code] = index
+            if entry.slug:
+                self._by_ref[entry.slug] = index
+        self._synonym_table: Dict[str, Optional[str]] = {
+            normalise(k): " ".join(normalise(v) for v in values) for k, values in self.synonyms.items()
+        }
+        self._synonym_longest = max((len(k.split()) for k in self._synonym_table), default=1)
+        texts: List[str] = []
+        owners: List[int] = []
+        name_rows: List[int] = []
+        for index, entry in enumerate(self.entries):
+            name_rows.append(len(texts))
+            for text in (entry.name, *entry.aliases):
+                texts.append(self._rewrite(text))
+                owners.append(index)
+        for event in self.life_events:
+            refs = [self._by_ref[r] for r in event.get("procedures", []) if r in self._by_ref]
+            if refs:
+                for phrase in event.get("phrases", []):
+                    texts.append(self._rewrite(phrase))
+                    owners.append(refs[0])
+        self._owners = np.asarray(owners, dtype=np.int64)
+        self._name_rows = np.asarray(name_rows, dtype=np.int64)
+        self._word = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), token_pattern=r"\S+", sublinear_tf=True, dtype=np.float32
+        )
+        self._char = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
+        )
+        self._word_matrix = self._word.fit_transform(texts).tocsr()
+        self._char_matrix = self._char.fit_transform(texts).tocsr()
+        self._bigrams = {term for term in self._word.vocabulary_ if " " in term}
+        self._word_presence = (self._word_matrix > 0).astype(np.float32).tocsr()
+        prior = np.zeros(len(self.entries), dtype=np.float32)
+        foreign = np.zeros(len(self.entries), dtype=bool)
+        for index, entry in enumerate(self.entries):
+            if entry.slug:
+                prior[index] += self.curated_bonus
+            foreign[index] = bool(_FOREIGN.search(normalise(entry.name)))
+        self._prior = prior
+        self._foreign = foreign
+        names = [normalise(entry.name) for entry in self.entries]
+        self._under14 = np.array(["duoi 14 tuoi" in name for name in names])
+        self._under6 = np.array(["duoi 6 tuoi" in name for name in names])
+
+    def _rewrite(self, text: str) -> str:
+        """Folded words of a document text, colloquial phrases in official wording (as queries are)."""
+        tokens = _replace_phrases(_tokens(text), self._synonym_table, self._synonym_longest)
+        return " ".join(token[0] for token in tokens)
+
+    def expand(self, query: str) -> str:
+        """The query's words, colloquial phrases replaced by the official wording, question words dropped."""
+        text = normalise(query)
+        tokens = _replace_phrases(_tokens(query), self._synonym_table, self._synonym_longest)
+        cleaned = _drop_stop_words(tokens, self._bigrams)
+        return cleaned
+
+    def _code_hits(self, query: str) -> List[Hit]:
+        hits = []
+        for code in _CODE.findall(query.lower()):
+            entry = self.resolve(code) or self.resolve(code.upper())
+            if entry is not None:
+                hits.append(Hit(entry.code, entry.name, 1.0, entry.slug, entry.portal_url))
+        return hits
+
+    def search(self, query: str, top: int = 3) -> List[Hit]:
+        code_hits = self._code_hits(query)
+        if code_hits:  # an official code names the procedure outright
+            return code_hits[:top]
+        text = self.expand(query)
+        if not text:
+            return []
+        query_word = self._word.transform([text])
+        word = (self._word_matrix @ query_word.T).toarray().ravel()
+        # Share of the query's weight that a name covers: rare words ("karaoke") count even in
+        # long names, which cosine similarity alone would punish.
+        total = query_word.sum()
+        coverage = (self._word_presence @ query_word.T).toarray().ravel() / total if total else word
+        char = (self._char_matrix @ self._char.transform([text]).T).toarray().ravel()
+        w_word, w_coverage, w_char = self.weights
+        variant_scores = w_word * word + w_coverage * coverage + w_char * char
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        np.maximum.at(scores, self._owners, variant_scores)
+        if self.name_weight:
+            scores = (1 - self.name_weight) * scores + self.name_weight * variant_scores[self._name_rows]
+        matched = scores > 0.05
+        scores = scores + self._prior * matched
+        # Namesakes that differ by age ("dưới 14 tuổi"): a child's age in the message decides
+        # between close candidates (only those near the best score).
+        age = _AGE.search(normalise(query))
+        if age and int(age.group(1)) < 14:
+            close = scores >= 0.8 * scores.max()
+            scores = scores + self.foreign_penalty * (self._age_band(int(age.group(1))) & close)
+        # Namesakes with a foreign element (or mobile, border, consular): only when asked for.
+        sign = 1.0 if _FOREIGN_QUERY.search(text) else -1.0
+        scores = scores + sign * self.foreign_penalty * (self._foreign & matched)
+        top = max(1, min(top, len(self.entries)))
+        candidates = np.argpartition(-scores, top - 1)[:top] if len(scores) > top else np.arange(len(scores))
+        ranked = sorted(candidates, key=lambda i: -scores[i])
+        return [
+            Hit(
+                code=self.entries[i].code,
+                name=self.entries[i].name,
+                score=float(scores[i]),
+                slug=self.entries[i].slug,
+                portal_url=self.entries[i].portal_url,
+            )
+            for i in ranked
+            if scores[i] > 0
+        ]
+
+    def _age_band(self, age: int) -> np.ndarray:
+        """Entries whose name is for children of this age (under 14, under 6)."""
+        return self._under14 | (self._under6 if age < 6 else False)
+
+    def resolve(self, ref: str) -> Optional[Entry]:
+        index = self._by_ref.get(ref)
+        return None if index is None else self.entries[index]

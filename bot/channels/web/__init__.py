@@ -1,0 +1,1 @@
+"""The website widget: demo page and static assets (see server.py)."""

@@ -1,0 +1,95 @@
+"""Explicit question cues decide the aspect asked about, after the statistical classifier.
+
+Long messages that describe a situation look like ``find_procedure`` to DIET, even when they end
+with an explicit question ("... thì nộp hồ sơ ở đâu ạ"). The labelling rules (docs/INTENTS.md)
+say the explicit question wins: "ở đâu" asks for the agency, "cần giấy tờ gì" for the documents.
+This component applies that rule: when the classifier says ``find_procedure`` and the text carries
+the cue of exactly one aspect, the intent becomes that aspect's (with the classifier's confidence).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.text import normalise
+
+GENERAL_INTENT = "find_procedure"
+
+# Cues over the folded, abbreviation-expanded text (bot.text.normalise).
+CUES: Dict[str, str] = {
+    "ask_agency": r"\bo dau\b|\bcho nao\b|\bco quan nao\b|\bnoi nao\b|\blen dau\b|\bo mo\b|\bnop (?:don |ho so )?o \w+",
+    "ask_documents": (
+        r"\bgiay to (?:gi|nao)\b|\bgiay gi\b|\bcan nhung gi\b|\bmang (?:theo )?(?:nhung )?gi\b|"
+        r"\bmang theo\b|\bchuan bi (?:nhung )?(?:gi|giay)\b|\bho so (?:gom|can|xin)\b|\bmau to khai\b|"
+        r"\bthanh phan ho so\b"
+    ),
+    "ask_online": r"\bonline\b|\btruc tuyen\b|\bqua mang\b|\btren mang\b|\btren vneid\b",
+    "ask_steps": r"\bcac buoc\b|\bmay buoc\b|\btung buoc\b|\btrinh tu\b|\bquy trinh\b|\bthu tu\b|\bbuoc (?:dau|nao)\b",
+    "ask_duration": r"\bbao lau\b|\bmay ngay\b|\bbao nhieu ngay\b|\bbao gio (?:co|nhan|xong)\b|\bkhi nao (?:co|nhan|xong)\b",
+    "ask_fee": r"\bbao nhieu tien\b|\ble phi\b|\bmat phi\b|\bchi phi\b|\bton bao nhieu\b|\bhet bao nhieu\b|\bphi bao nhieu\b",
+}
+
+
+def cue_intent(text: str) -> Optional[str]:
+    """The aspect intent whose cue alone appears in the text, else None."""
+    folded = normalise(text)
+    found = [intent for intent, pattern in _COMPILED.items() if pattern.search(folded)]
+    return found[0] if len(found) == 1 else None
+
+
+_COMPILED = {intent: re.compile(pattern) for intent, pattern in CUES.items()}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class AspectCueClassifier(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "AspectCueClassifier":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) != GENERAL_INTENT or not message.get(TEXT):
+                continue
+            cue = cue_intent(message.get(TEXT))
+            if cue is None:
+                continue
+            confidence = intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)
+            message.set(INTENT, {INTENT_NAME_KEY: cue, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
+            # Swap the two confidences in the ranking, so the cue leads by the classifier's margin.
+            ranking = message.get("intent_ranking") or []
+            cue_confidence = next(
+                (r.get(PREDICTED_CONFIDENCE_KEY, 0.0) for r in ranking if r.get(INTENT_NAME_KEY) == cue), 0.0
+            )
+            swapped = {GENERAL_INTENT: cue_confidence, cue: confidence}
+            ranking = sorted(
+                (
+                    {**r, PREDICTED_CONFIDENCE_KEY: swapped.get(r.get(INTENT_NAME_KEY), r.get(PREDICTED_CONFIDENCE_KEY, 0.0))}
+                    for r in ranking
+                ),
+                key=lambda r: -r[PREDICTED_CONFIDENCE_KEY],
+            )
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages

@@ -1,0 +1,46 @@
+"""Procedure search latency over the full catalogue: p50 / p95 / max per query (ms)."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+import yaml
+
+from bot.services import open_services
+
+
+def queries() -> list:
+    texts = [item["text"] for item in yaml.safe_load(Path("tests/evaluation/heldout.yml").read_text("utf-8"))]
+    for path in sorted(Path("data/nlu").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text("utf-8"))["nlu"]:
+            texts += [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
+    return texts
+
+
+async def main() -> None:
+    services = await open_services()
+    try:
+        catalogue = services.catalogue
+        texts = queries()
+        for text in texts[:50]:  # warm-up
+            catalogue.search(text, top=3)
+        times = []
+        for text in texts:
+            start = time.perf_counter()
+            catalogue.search(text, top=3)
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        p95 = times[int(len(times) * 0.95) - 1]
+        print(
+            f"procedure search over {len(catalogue)} procedures, {len(times)} queries: "
+            f"p50 {statistics.median(times):.2f} ms, p95 {p95:.2f} ms, max {times[-1]:.2f} ms"
+        )
+    finally:
+        await services.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,88 @@
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.catalogue.importer import CatalogueError, DEFAULT_NATIONAL, import_catalogue
+from bot.catalogue.service import CatalogueService
+from bot.catalogue.tables import procedures
+from bot.db import create_engine
+from bot.migrate import downgrade, upgrade
+
+
+def _write_national(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return path
+
+
+ROWS = [
+    {"code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "portal_url": "u1", "implementing_agencies": ["UBND cấp xã"]},
+    {"code": "1.000894", "name": "Thủ tục đăng ký kết hôn", "portal_url": "u2"},
+    {"code": "1.000656", "name": "Thủ tục đăng ký khai tử", "portal_url": "u3"},
+]
+
+
+def test_migrations_up_down_up(database_url):
+    upgrade(database_url)
+    downgrade(database_url)
+    upgrade(database_url)
+
+
+async def test_import_and_reimport_without_downtime(database_url, tmp_path):
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    empty = tmp_path / "curated"
+    empty.mkdir()
+    national = _write_national(tmp_path / "n.jsonl", ROWS)
+    kwargs = dict(curated_dir=empty, life_events=tmp_path / "none.yml", synonyms=tmp_path / "none.yml")
+    try:
+        report = await import_catalogue(engine, national=national, **kwargs)
+        assert report.procedures == 3 and report.removed == 0
+        service = CatalogueService(engine, refresh_seconds=0)
+        await service.load()
+        assert service.search("ket hon")[0].code == "1.000894"
+
+        # Re-import a changed file while the service is loaded: it keeps answering, then refreshes.
+        changed = ROWS[:2] + [{"code": "1.004884", "name": "Thủ tục đăng ký lại khai sinh", "portal_url": "u4"}]
+        report = await import_catalogue(engine, national=_write_national(tmp_path / "n2.jsonl", changed), **kwargs)
+        assert report.removed == 1
+        assert service.search("khai tu")[0].code == "1.000656"  # old index still serving
+        await service.maybe_refresh()
+        assert "1.000656" not in [h.code for h in service.search("khai tu", top=5)]
+        assert service.version == report.version
+        async with engine.connect() as connection:
+            assert (await connection.execute(select(func.count()).select_from(procedures))).scalar() == 3
+    finally:
+        await engine.dispose()
+
+
+async def test_bad_file_changes_nothing(sqlite_url, tmp_path):
+    upgrade(sqlite_url)
+    engine = create_engine(sqlite_url)
+    empty = tmp_path / "curated"
+    empty.mkdir()
+    kwargs = dict(curated_dir=empty, life_events=tmp_path / "none.yml", synonyms=tmp_path / "none.yml")
+    try:
+        await import_catalogue(engine, national=_write_national(tmp_path / "n.jsonl", ROWS), **kwargs)
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text('{"code": "1.1", "name": "ok"}\n{not json\n', encoding="utf-8")
+        with pytest.raises(CatalogueError, match="line 2"):
+            await import_catalogue(engine, national=bad, **kwargs)
+        async with engine.connect() as connection:
+            assert (await connection.execute(select(func.count()).select_from(procedures))).scalar() == 3
+    finally:
+        await engine.dispose()
+
+
+def test_curated_records_all_valid_and_in_catalogue():
+    from bot.catalogue.importer import DEFAULT_CURATED, DEFAULT_LIFE_EVENTS
+    from bot.catalogue.records import load_curated, load_life_events, read_national
+
+    codes = {row["code"] for row in read_national(DEFAULT_NATIONAL)}
+    records = load_curated(DEFAULT_CURATED)
+    assert len(records) >= 60
+    assert all(r.code in codes for r in records)
+    assert len({r.code for r in records}) == len(records)
+    slugs = {r.slug for r in records}
+    for event in load_life_events(DEFAULT_LIFE_EVENTS):
+        assert set(event.procedures) <= slugs | codes, event.id

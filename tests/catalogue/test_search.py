@@ -1,0 +1,76 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.catalogue.search import Entry, SearchIndex, clean_query
+
+
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("Đăng ký kết hôn có mất phí không", "1.000894"),
+        ("dang ky ket hon co mat phi ko", "1.000894"),
+        ("kết hôn đăng ký", "1.000894"),
+        ("làm giấy khai sinh cho con", "1.001193"),
+        ("lam giay khai sinh cho con", "1.001193"),
+        ("Làm hộ chiếu online được không?", "1.001456"),
+        ("đăng ký khai tử", "1.000656"),
+    ],
+)
+async def test_common_procedures_rank_first(catalogue, query, code):
+    assert catalogue.search(query, top=3)[0].code == code
+
+
+async def test_prefers_the_common_procedure_among_namesakes(catalogue):
+    hits = catalogue.search("khai sinh", top=5)
+    assert hits[0].code == "1.001193"
+    assert "nước ngoài" not in hits[0].name
+
+
+async def test_foreign_variant_when_asked(catalogue):
+    hits = catalogue.search("đăng ký kết hôn với người nước ngoài", top=3)
+    assert "nước ngoài" in catalogue.get(hits[0].code).name
+
+
+async def test_colloquial_names(catalogue):
+    assert catalogue.get(catalogue.search("làm sổ đỏ lần đầu")[0].code).slug == "land_certificate_first_issue"
+    assert catalogue.get(catalogue.search("mat bang lai xe")[0].code).slug == "driving_licence_reissue"
+    assert catalogue.get(catalogue.search("nhap ho khau cho vo")[0].code).slug == "permanent_residence_registration"
+
+
+async def test_nothing_for_noise(catalogue):
+    assert catalogue.search("😀😀") == []
+    assert catalogue.search("") == []
+    assert catalogue.search("ok") == []
+
+
+def test_clean_query_drops_question_words():
+    assert clean_query("cho em hỏi làm hộ chiếu ở đâu vậy ad") == "ho chieu"
+
+
+def test_stop_word_kept_inside_a_known_phrase():
+    # "căn" folds to "can", like the stop word "cần": kept because "can cuoc" is a known bigram.
+    index = SearchIndex([Entry("1", "Cấp thẻ căn cước"), Entry("2", "Cấp hộ chiếu")])
+    assert index.expand("cần làm căn cước ở đâu") == "can cuoc"
+
+
+def test_index_on_its_own():
+    index = SearchIndex([Entry("1", "Cấp giấy phép lái xe"), Entry("2", "Đổi giấy phép lái xe")])
+    assert [h.code for h in index.search("doi giay phep lai xe")][:1] == ["2"]
+
+
+def test_cli_prints_json(catalogue_db):
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "procedures", "search", "giay khai sinh", "--top", "3", "--json"],
+        env={"DATABASE_URL": catalogue_db, "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    hits = json.loads(out.stdout)
+    assert len(hits) == 3
+    assert {"code", "name", "score"} <= set(hits[0])
+    assert hits[0]["code"] == "1.001193"
+    assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
