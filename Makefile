@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' -not -path 'data/procedures/*')
 
-.PHONY: help install data train run shell test test-fast validate evaluate bench browser clean
+.PHONY: help install data train run shell test test-fast test-integration validate evaluate bench bench-load lint-deploy browser clean
 
 help:
 	@echo "make run       install, import data, train if needed, serve REST/socket.io on :5005, demo page on :8080"
@@ -17,6 +17,7 @@ help:
 	@echo "make shell     chat in the terminal"
 	@echo "make evaluate  held-out intent and procedure scores"
 	@echo "make bench     search, turn latency and memory figures"
+	@echo "make bench-load  1, 10 and 50 simulated citizens, ours against plain Rasa (PostgreSQL, Redis)"
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || $$(scripts/find-python) -m venv $(VENV)
@@ -66,6 +67,10 @@ test: data train validate browser
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"
 
+# Replicas, faults and fuzz against the real PostgreSQL, Redis and RabbitMQ (also part of `make test`).
+test-integration: data train
+	$(PY) -m pytest -q tests/integration tests/resilience
+
 evaluate: data train
 	$(PY) scripts/evaluate.py
 
@@ -74,6 +79,13 @@ bench: data train
 	$(PY) scripts/bench_turns.py
 	-$(PY) scripts/bench_dossiers.py
 	$(PY) scripts/bench_zalo.py
+
+bench-load: data train
+	$(PY) scripts/bench_load.py --check
+
+# Dockerfiles, compose file and Kubernetes manifests (Docker cannot run here).
+lint-deploy: install
+	scripts/lint_deploy.sh
 
 clean:
 	rm -rf models results var

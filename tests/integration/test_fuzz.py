@@ -57,7 +57,7 @@ def fuzz_stack(tmp_path_factory, catalogue_db):
             )
             log_dir = tmp_path_factory.mktemp("fuzz")
             replica = h.Replica(
-                model=h.model_copy(log_dir), env=env, endpoints_extra=h.production_endpoints(),
+                model=h.model_copy(log_dir), env=env, endpoints_extra=h.production_endpoints(broker=os.environ.get("FUZZ_BROKER", "1") == "1", tracker_store=os.environ.get("FUZZ_TRACKER", "resilient")),
                 credentials=(PROJECT_ROOT / "credentials.channels.yml").read_text("utf-8"), log_dir=log_dir,
             )
             with replica:

@@ -4,7 +4,7 @@ import pytest
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.tokenizer import VietnameseTokenizer, tokenize_text
+from bot.nlu.tokenizer import MAX_PIECES, VietnameseTokenizer, tokenize_text
 
 TEXTS = [
     "Bố tôi vừa mất, gia đình cần làm thủ tục gì?",
@@ -50,3 +50,16 @@ def test_component_tokenizes_messages():
     message = Message({TEXT: "làm căn cước cho con"})
     tokenizer.process([message])
     assert [t.text for t in message.get("text_tokens")] == [t.text for t in tokenize_text("làm căn cước cho con")]
+
+
+def test_only_the_beginning_of_a_very_long_message_is_tokenized():
+    question = "cho hỏi làm hộ chiếu mất bao lâu "
+    tokens = tokenize_text(question * 5_000)
+    assert 0 < len(tokens) <= MAX_PIECES
+    assert [t.text for t in tokens[:4]] == [t.text for t in tokenize_text(question)][:4]
+    assert tokens[-1].end < 10 * len(question) * MAX_PIECES // 5
+
+
+def test_a_short_question_is_not_cut():
+    text = "Bố tôi vừa mất, gia đình cần làm thủ tục gì? " * 3
+    assert tokenize_text(text)[-1].text == "gì"
