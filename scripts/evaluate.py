@@ -26,6 +26,9 @@ async def main() -> int:
     parser.add_argument("--misses", action="store_true", help="print the misclassified messages")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    import structlog  # Rasa's structured parse logs: only warnings and up here
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
 
     from rasa.core.agent import Agent
     from rasa.model import get_latest_model

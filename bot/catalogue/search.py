@@ -10,13 +10,14 @@ make the match insensitive to word order and typing without diacritics.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.text import expand_abbreviations, fold_word, has_diacritics, nfc, normalise
+from bot.text import ABBREVIATIONS, fold_word, has_diacritics, nfc, normalise
 
 _RAW_WORD = re.compile(r"[^\W_]+(?:[.\-/][^\W_]+)*")
 
@@ -35,7 +36,7 @@ _STOP_WORDS = set(
     "toi minh em anh chi ban admin ad oi a ah ha nhe nha nhi vay roi thi la va cua cho di "
     "can gi khong co duoc nhung muon phai lam nao hoi giup voi nay kia "
     "gium dum luon vui long xin chao moi nguoi mn ko k z j ok vang da uh um "
-    "nop nen hien bay gio theo mang vao ra kieu tui the con sao lau dau ne ni ri".split()
+    "nop nen hien bay gio theo mang vao ra kieu tui the con sao lau dau ne ni ri hong".split()
 )
 _FOREIGN = re.compile(r"yeu to nuoc ngoai|khu vuc bien gioi|luu dong|co quan dai dien|o nuoc ngoai")
 _FOREIGN_QUERY = re.compile(
@@ -46,6 +47,24 @@ _FOREIGN_QUERY = re.compile(
 # "8 tuổi": the age decides between the variants of a procedure (ID card under/over 14, ...).
 _AGE = re.compile(r"\b(\d{1,3}) ?tuoi\b")
 _CODE = re.compile(r"\b[1-3]\.\d{6}(?:\.[a-z0-9]{2,6})?\b")
+# Tone and vowel marks (not đ, which chat abbreviations use: "đc", "đk").
+_MARKS = re.compile(r"[\u0300-\u036f]")
+# Chat abbreviations that are also words of procedure names: "hong" (hồng: sổ hồng), "ty" (công ty).
+# Acronyms of official names are spelled out so that names and messages meet.
+_SEARCH_ABBREVIATIONS = {
+    **{k: v for k, v in ABBREVIATIONS.items() if k not in {"hong", "ty"}},
+    "dsphsk": "duong suc phuc hoi suc khoe",
+    "tnld": "tai nan lao dong",
+    "bnn": "benh nghe nghiep",
+    "npt": "nguoi phu thuoc",
+    "tncn": "thu nhap ca nhan",
+    "tnhh": "trach nhiem huu han",
+}
+# Re-registration and re-issue namesakes ("đăng ký lại khai sinh"): only when the message says so.
+_AGAIN = re.compile(r"\b(?:dang ky lai|cap lai|lam lai|cap doi)\b|^doi\b")
+_AGAIN_WORDS = {"lai", "hong", "rach", "chay", "nat"}  # plain "doi" is also đời, đòi, đợi
+_AGAIN_MARKED = {"lại", "hỏng", "rách", "cháy", "nát", "đổi"}
+_AGAIN_PHRASES = re.compile(r"\b(?:cap lai|dang ky lai|cap doi|doi moi|doi sang|bi mat|danh mat|lam mat|that lac|het han|gia han)\b")
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,18 @@ class Entry:
     portal_url: str = ""
     slug: Optional[str] = None
     aliases: Tuple[str, ...] = ()
+    local: bool = False  # done at the commune or district level: where citizens go
+
+
+# Agencies of the commune and district level (and the district social insurance office).
+_LOCAL_AGENCY = re.compile(
+    r"cấp xã|cấp huyện|xã, phường|công an xã|công an huyện|bảo hiểm xã hội cấp", re.IGNORECASE
+)
+
+
+def is_local(agencies: Iterable[str]) -> bool:
+    """Whether a procedure is done near citizens (commune or district), from its agencies."""
+    return any(_LOCAL_AGENCY.search(agency) for agency in agencies)
 
 
 @dataclass(frozen=True)
@@ -80,7 +111,7 @@ class Hit:
 _STOP_WORDS_MARKED = set(
     "tôi mình em anh chị bạn ơi à ạ nhé nha nhỉ vậy rồi thì là và của cho đi cần gì không có được "
     "những muốn phải làm nào hỏi giúp với này kia giùm dùm luôn vui lòng xin chào mọi người ừ ừm "
-    "nộp nên hiện bây giờ theo mang vào ra kiểu tui thế còn lâu đâu nè ni rì dạ vâng đã".split()
+    "nộp nên hiện bây giờ theo mang vào ra kiểu tui thế còn lâu đâu nè ni rì dạ vâng đã hông".split()
 )
 
 # A token: (folded word, the word as typed in lower case when it carried diacritics, else "").
@@ -92,10 +123,36 @@ def _tokens(text: str) -> List[Token]:
     out: List[Token] = []
     for word in _RAW_WORD.findall(nfc(text).lower()):
         folded = fold_word(word)
-        expanded = expand_abbreviations([folded])
+        # A word typed with tone marks is a word, not a chat abbreviation ("hồng", "tý", "à").
+        marks = _MARKS.search(unicodedata.normalize("NFD", word)) is not None
+        expanded = [folded] if marks else _SEARCH_ABBREVIATIONS.get(folded, folded).split()
         marked = word if has_diacritics(word) and expanded == [folded] else ""
         out.extend((part, marked) for part in expanded)
     return out
+
+
+def _asks_again(query: str, expanded: str) -> bool:
+    """Whether a message asks to do a procedure again, or speaks of a lost or damaged paper.
+
+    "lại" (again) and "lái" (drive: "bằng lái") fold alike: typed with marks, the marks decide;
+    typed without, "lai" next to "xe" or after "bang"/"phep" is driving.
+    """
+    tokens = _tokens(query)
+    for i, (folded, marked) in enumerate(tokens):
+        if marked:
+            if marked in _AGAIN_MARKED:
+                return True
+        elif folded in _AGAIN_WORDS:
+            after = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+            before = tokens[i - 1][0] if i else ""
+            if not (folded == "lai" and (after == "xe" or before in {"bang", "phep"})):
+                return True
+    return bool(_AGAIN_PHRASES.search(" ".join(t[0] for t in tokens) + " " + expanded))
+
+
+def _folded(text: str) -> str:
+    """A phrase's folded words, as queries are read (synonym keys and values)."""
+    return " ".join(token[0] for token in _tokens(text))
 
 
 def _replace_phrases(tokens: List[Token], table: Dict[str, Optional[str]], longest: int) -> List[Token]:
@@ -162,6 +219,8 @@ class SearchIndex:
     synonyms: Dict[str, List[str]] = field(default_factory=dict)
     curated_bonus: float = 0.08
     foreign_penalty: float = 0.12
+    again_penalty: float = 0.06
+    local_bonus: float = 0.02
     weights: Tuple[float, float, float] = (0.35, 0.3, 0.35)  # word cosine, word coverage, char cosine
     name_weight: float = 0.3  # share of the official name's own score next to the best variant
 
@@ -172,7 +231,7 @@ class SearchIndex:
             if entry.slug:
                 self._by_ref[entry.slug] = index
         self._synonym_table: Dict[str, Optional[str]] = {
-            normalise(k): " ".join(normalise(v) for v in values) for k, values in self.synonyms.items()
+            _folded(k): " ".join(_folded(v) for v in values) for k, values in self.synonyms.items()
         }
         self._synonym_longest = max((len(k.split()) for k in self._synonym_table), default=1)
         texts: List[str] = []
@@ -206,9 +265,12 @@ class SearchIndex:
         for index, entry in enumerate(self.entries):
             if entry.slug:
                 prior[index] += self.curated_bonus
+            if entry.local:  # among namesakes, the one citizens do at the commune or district
+                prior[index] += self.local_bonus
             foreign[index] = bool(_FOREIGN.search(normalise(entry.name)))
         self._prior = prior
         self._foreign = foreign
+        self._again = np.array([bool(_AGAIN.search(normalise(entry.name))) for entry in self.entries])
         names = [normalise(entry.name) for entry in self.entries]
         self._under14 = np.array(["duoi 14 tuoi" in name for name in names])
         self._under6 = np.array(["duoi 6 tuoi" in name for name in names])
@@ -264,6 +326,10 @@ class SearchIndex:
         # Namesakes with a foreign element (or mobile, border, consular): only when asked for.
         sign = 1.0 if _FOREIGN_QUERY.search(text) else -1.0
         scores = scores + sign * self.foreign_penalty * (self._foreign & matched)
+        # Re-registration and re-issue namesakes: pushed down unless the message speaks of
+        # doing it again, or of a lost or damaged paper.
+        if not _asks_again(query, text):
+            scores = scores - self.again_penalty * (self._again & matched)
         top = max(1, min(top, len(self.entries)))
         candidates = np.argpartition(-scores, top - 1)[:top] if len(scores) > top else np.arange(len(scores))
         ranked = sorted(candidates, key=lambda i: -scores[i])

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue.records import CuratedRecord
-from bot.catalogue.search import Entry, Hit, SearchIndex
+from bot.catalogue.search import Entry, Hit, SearchIndex, is_local
 from bot.catalogue.tables import catalogue_meta, procedures
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def _build(rows, meta_row) -> _Snapshot:
                 portal_url=row.portal_url,
                 slug=row.slug,
                 aliases=tuple(json.loads(row.aliases or "[]")) + ((row.name,) if detail else ()),
+                local=is_local(procedure.agencies),
             )
         )
     extras = json.loads(meta_row.extras) if meta_row is not None else {}

@@ -56,6 +56,21 @@ def test_stop_word_kept_inside_a_known_phrase():
     assert index.expand("cần làm căn cước ở đâu") == "can cuoc"
 
 
+def test_words_with_tone_marks_are_not_chat_abbreviations():
+    index = SearchIndex([Entry("1", "Cấp hộ chiếu")], synonyms={"sổ hồng": ["giấy chứng nhận quyền sở hữu nhà ở"]})
+    # "sợ ko kịp" is not "sổ hồng", though "hong" is also a chat form of "không".
+    assert "nha o" not in index.expand("hộ chiếu làm bao lâu, sợ ko kịp")
+    assert index.expand("làm sổ hồng") == "giay chung nhan quyen so huu nha o"
+    # "ty" is a chat form of "thank you", but "công ty" is a company.
+    assert index.expand("thành lập công ty") == "thanh lap cong ty"
+
+
+def test_re_registration_only_when_asked():
+    index = SearchIndex([Entry("1", "Đăng ký khai tử"), Entry("2", "Đăng ký lại khai tử")])
+    assert index.search("khai tử cho ông nội, có giấy báo tử rồi")[0].code == "1"
+    assert index.search("đăng ký lại khai tử cho ông")[0].code == "2"
+
+
 def test_index_on_its_own():
     index = SearchIndex([Entry("1", "Cấp giấy phép lái xe"), Entry("2", "Đổi giấy phép lái xe")])
     assert [h.code for h in index.search("doi giay phep lai xe")][:1] == ["2"]
@@ -74,3 +89,14 @@ def test_cli_prints_json(catalogue_db):
     assert {"code", "name", "score"} <= set(hits[0])
     assert hits[0]["code"] == "1.001193"
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+
+
+def test_the_commune_or_district_namesake_first():
+    from bot.catalogue.search import is_local
+
+    assert is_local(["Ủy ban nhân dân cấp xã"]) and is_local(["Bảo hiểm xã hội cấp huyện"])
+    assert not is_local(["Cục Thuế - Bộ tài chính", "Ủy ban nhân dân cấp Tỉnh"])
+    index = SearchIndex(
+        [Entry("1", "Giải quyết khiếu nại lần đầu"), Entry("2", "Giải quyết khiếu nại lần đầu", local=True)]
+    )
+    assert index.search("khiếu nại lần đầu")[0].code == "2"

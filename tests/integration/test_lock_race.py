@@ -42,11 +42,11 @@ def test_lock_serves_one_conversation_in_arrival_order():
 
     async def message(number: int):
         nonlocal inside
-        await asyncio.sleep(number * 0.002)  # arrival order
-        async with replicas[number % 2].lock("citizen"):
+        await asyncio.sleep(number * 0.002)  # messages arrive while earlier ones are inside
+        async with replicas[number % 2].lock("citizen") as ticket:
             inside += 1
             assert inside == 1
-            entered.append(number)
+            entered.append(ticket)
             await asyncio.sleep(0.01)
             inside -= 1
 
@@ -54,7 +54,9 @@ def test_lock_serves_one_conversation_in_arrival_order():
         await asyncio.gather(*(message(n) for n in range(20)))
 
     asyncio.run(main())
-    assert entered == list(range(20))
+    # First come (the ticket Redis issued on arrival), first served, on both replicas; the
+    # tickets themselves say the arrival order, so a busy machine cannot make this flaky.
+    assert len(entered) == 20 and entered == sorted(entered)
 
 
 def test_a_dead_holder_does_not_block_forever():
