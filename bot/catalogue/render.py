@@ -14,6 +14,7 @@ import yaml
 
 from bot.catalogue.service import Procedure
 from bot.settings import PROJECT_ROOT
+from bot.text import words
 
 LABELS_PATH = PROJECT_ROOT / "data" / "procedures" / "labels.yml"
 # Room left for a response's own text in a 2,000-character chat message.
@@ -77,6 +78,13 @@ def channels_text(procedure: Procedure) -> str:
     return ", ".join(names[c] for c in procedure.detail.channels)
 
 
+def _repeats(item: str, text: str, share: float = 0.8) -> bool:
+    """Whether ``item`` says again what ``text`` says (most of its words are already there)."""
+    item_words = words(item)
+    known = set(words(text))
+    return bool(item_words) and sum(w in known for w in item_words) >= share * len(item_words)
+
+
 def procedure_values(procedure: Procedure, related: List[Procedure]) -> Dict[str, str]:
     """Slot values for the responses about ``procedure`` (curated or catalogue-only)."""
     values = {
@@ -91,8 +99,9 @@ def procedure_values(procedure: Procedure, related: List[Procedure]) -> Dict[str
     detail = procedure.detail
     if detail is not None:
         fees = detail.fees.summary
-        if detail.fees.exemptions:
-            fees = fees + "\n" + list_text(detail.fees.exemptions)
+        exemptions = [item for item in detail.fees.exemptions if not _repeats(item, fees)]
+        if exemptions:
+            fees = fees + "\n" + list_text(exemptions)
         values.update(
             procedure_agency=detail.agency,
             procedure_documents=documents_text(procedure),

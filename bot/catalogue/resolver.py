@@ -7,6 +7,7 @@ from typing import List, Optional
 
 from bot.catalogue.search import Hit
 from bot.catalogue.service import CatalogueService, Procedure, ProcedureNotFound
+from bot.text import fold
 
 FOUND = "found"  # a curated procedure: full answers
 CATALOGUE_ONLY = "catalogue_only"  # in the national list only: name, agency, link
@@ -29,6 +30,15 @@ class Resolution:
 
 def _state_of(procedure: Procedure) -> str:
     return FOUND if procedure.detail is not None else CATALOGUE_ONLY
+
+
+def _covers(catalogue: CatalogueService, best: Hit, runner_up: Hit) -> bool:
+    """A linked (liên thông) service leads its own parts: "con mới sinh" is the newborn service,
+    which includes the birth registration that comes second."""
+    procedure = catalogue.get(best.code)
+    if not fold(procedure.name).startswith("lien thong"):
+        return False
+    return runner_up.code in {part.code for part in catalogue.related(best.code)}
 
 
 def resolve(
@@ -61,7 +71,7 @@ def resolve(
         return Resolution(_state_of(context), context)
     if best is None or best.score < WEAK_SCORE:
         return Resolution(_state_of(context), context) if context else Resolution(MISSING)
-    leads = len(hits) == 1 or best.score - hits[1].score >= MARGIN
+    leads = len(hits) == 1 or best.score - hits[1].score >= MARGIN or _covers(catalogue, best, hits[1])
     if best.score >= STRONG_SCORE and leads:
         procedure = catalogue.get(best.code)
         return Resolution(_state_of(procedure), procedure)

@@ -263,9 +263,9 @@ class SearchIndex:
         prior = np.zeros(len(self.entries), dtype=np.float32)
         foreign = np.zeros(len(self.entries), dtype=bool)
         for index, entry in enumerate(self.entries):
-            if entry.slug:
+            if entry.slug:  # a curated record: the common citizen procedure
                 prior[index] += self.curated_bonus
-            if entry.local:  # among namesakes, the one citizens do at the commune or district
+            elif entry.local:  # among other namesakes, the one done at the commune or district
                 prior[index] += self.local_bonus
             foreign[index] = bool(_FOREIGN.search(normalise(entry.name)))
         self._prior = prior
@@ -274,6 +274,7 @@ class SearchIndex:
         names = [normalise(entry.name) for entry in self.entries]
         self._under14 = np.array(["duoi 14 tuoi" in name for name in names])
         self._under6 = np.array(["duoi 6 tuoi" in name for name in names])
+        self._over14 = np.array(["tu du 14 tuoi" in name for name in names])
 
     def _rewrite(self, text: str) -> str:
         """Folded words of a document text, colloquial phrases in official wording (as queries are)."""
@@ -319,10 +320,14 @@ class SearchIndex:
         scores = scores + self._prior * matched
         # Namesakes that differ by age ("dưới 14 tuổi"): a child's age in the message decides
         # between close candidates (only those near the best score).
+        # A namesake for another age band (a 10-year-old is not "từ đủ 14 tuổi") goes down.
         age = _AGE.search(normalise(query))
         if age and int(age.group(1)) < 14:
+            scores = scores - self.foreign_penalty * (self._over14 & matched)
             close = scores >= 0.8 * scores.max()
             scores = scores + self.foreign_penalty * (self._age_band(int(age.group(1))) & close)
+        elif age:
+            scores = scores - self.foreign_penalty * ((self._under14 | self._under6) & matched)
         # Namesakes with a foreign element (or mobile, border, consular): only when asked for.
         sign = 1.0 if _FOREIGN_QUERY.search(text) else -1.0
         scores = scores + sign * self.foreign_penalty * (self._foreign & matched)

@@ -68,6 +68,14 @@ async def test_follow_up_without_context_asks(services):
     assert "procedure_code" not in slots
 
 
+async def test_a_linked_service_is_taken_over_its_own_parts(services):
+    # The newborn service (birth + residence + health insurance) and the birth registration it
+    # includes score close together: the linked service is the answer, not a choice between them.
+    slots = await run(tracker("con toi moi sinh can lam giay to gi", "find_procedure"))
+    assert slots["procedure_state"] == "found"
+    assert slots["procedure_code"] == "2.000986"
+
+
 async def test_vague_question_offers_three_choices(services):
     slots = await run(tracker("giấy phép", "find_procedure"))
     assert slots["procedure_state"] == "ambiguous"

@@ -11,3 +11,11 @@ def test_fit_cuts_whole_lines_and_says_so():
 
 def test_short_lists_are_whole():
     assert _fit(["a", "b"]) == "a\nb"
+
+
+def test_an_exemption_that_repeats_the_fee_is_said_once():
+    from bot.catalogue.render import _repeats
+
+    fee = "Miễn lệ phí đăng ký kết hôn giữa công dân Việt Nam cư trú ở trong nước."
+    assert _repeats("Miễn lệ phí đăng ký kết hôn của công dân Việt Nam cư trú ở trong nước.", fee)
+    assert not _repeats("Người thuộc hộ nghèo, người khuyết tật được miễn lệ phí.", fee)

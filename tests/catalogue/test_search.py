@@ -100,3 +100,10 @@ def test_the_commune_or_district_namesake_first():
         [Entry("1", "Giải quyết khiếu nại lần đầu"), Entry("2", "Giải quyết khiếu nại lần đầu", local=True)]
     )
     assert index.search("khiếu nại lần đầu")[0].code == "2"
+
+
+async def test_the_age_in_the_message_picks_the_id_card_procedure(catalogue):
+    slug = lambda query: catalogue.get(catalogue.search(query)[0].code).slug  # noqa: E731
+    assert slug("lam cccd cho con 10 tuoi can gi") == "id_card_issue_under_14"
+    assert slug("làm căn cước cho bé 5 tuổi") == "id_card_issue_under_14"
+    assert slug("làm căn cước cho con 15 tuổi") == "id_card_issue"
