@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.catalogue.render import procedure_values
-from bot.catalogue.resolver import AMBIGUOUS, MISSING, UNAVAILABLE, resolve
+from bot.catalogue.resolver import AMBIGUOUS, MISSING, OUT_OF_SCOPE, UNAVAILABLE, overrule_out_of_scope, resolve
 from bot.services import get_services
 
 logger = logging.getLogger(__name__)
@@ -26,6 +26,9 @@ ASPECTS = {
     "ask_steps": "steps",
     "ask_online": "online",
 }
+
+# Read as out of scope by the NLU; the action checks the catalogue before saying so.
+OUT_OF_SCOPE_INTENT = "ask_out_of_scope"
 
 # Every slot the procedure answers use, cleared before a new procedure fills them.
 PROCEDURE_SLOTS = (
@@ -68,22 +71,28 @@ class ActionResolveProcedure(Action):
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "find_procedure"
         aspect = ASPECTS.get(intent, "summary")
+        out_of_scope = intent == OUT_OF_SCOPE_INTENT
         try:
             services = await get_services()
         except Exception as error:  # noqa: BLE001 - infrastructure: the catalogue cannot be opened
             logger.error("catalogue unavailable: %s: %s", type(error).__name__, error)
-            return [SlotSet("requested_aspect", aspect), SlotSet("procedure_state", UNAVAILABLE)]
+            state = OUT_OF_SCOPE if out_of_scope else UNAVAILABLE
+            return [SlotSet("requested_aspect", aspect), SlotSet("procedure_state", state)]
         catalogue = services.catalogue
         try:
             await catalogue.maybe_refresh()
         except Exception as error:  # noqa: BLE001 - keep answering from the loaded index
             logger.warning("catalogue refresh failed (%s); keeping the loaded index", type(error).__name__)
-        result = resolve(
-            catalogue,
-            tracker.latest_message.get("text") or "",
-            code=_entity(tracker, "procedure_code"),
-            context_code=tracker.get_slot("procedure_code"),
-        )
+        text = tracker.latest_message.get("text") or ""
+        if out_of_scope:  # chit-chat, unless the search is sure it names a common procedure
+            result = overrule_out_of_scope(catalogue, text)
+        else:
+            result = resolve(
+                catalogue,
+                text,
+                code=_entity(tracker, "procedure_code"),
+                context_code=tracker.get_slot("procedure_code"),
+            )
         events: List[EventType] = [
             SlotSet("requested_aspect", aspect),
             SlotSet("procedure_state", result.state),
@@ -96,7 +105,7 @@ class ActionResolveProcedure(Action):
                     SlotSet(f"choice_{number}_payload", payload),
                 ]
             return events
-        if result.state == MISSING:
+        if result.state in (MISSING, OUT_OF_SCOPE):
             return events
         values = procedure_values(result.procedure, catalogue.related(result.procedure.code))
         events += [SlotSet(slot, values.get(slot)) for slot in PROCEDURE_SLOTS]

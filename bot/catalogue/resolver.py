@@ -14,11 +14,16 @@ CATALOGUE_ONLY = "catalogue_only"  # in the national list only: name, agency, li
 AMBIGUOUS = "ambiguous"  # several candidates: offer choices
 MISSING = "missing"  # nothing in the message nor in context: ask
 UNAVAILABLE = "unavailable"  # the catalogue could not be opened (infrastructure down)
+OUT_OF_SCOPE = "out_of_scope"  # read as out of scope, and no procedure says otherwise
 
 # Scores are TF-IDF cosine similarities plus small priors (see bot.catalogue.search).
 STRONG_SCORE = 0.42  # a hit this good replaces the procedure in context
 WEAK_SCORE = 0.22  # below this, a hit is noise
 MARGIN = 0.06  # the best hit must lead the second by this much to be taken without asking
+# A message the NLU read as out of scope is answered as a procedure question only on evidence this
+# strong, for a curated procedure: chit-chat ("kể chuyện cười", "giá vàng hôm nay") scores up to
+# about 0.75 against some procedure name, "có được hỗ trợ tiền mai táng ko" 0.85.
+OVERRULE_SCORE = 0.8
 
 
 @dataclass
@@ -39,6 +44,18 @@ def _covers(catalogue: CatalogueService, best: Hit, runner_up: Hit) -> bool:
     if not fold(procedure.name).startswith("lien thong"):
         return False
     return runner_up.code in {part.code for part in catalogue.related(best.code)}
+
+
+def overrule_out_of_scope(catalogue: CatalogueService, text: str) -> Resolution:
+    """A message read as out of scope: a curated procedure if the search is sure of it, else out of scope."""
+    hits = catalogue.search(text, top=3)
+    if hits and hits[0].score >= OVERRULE_SCORE:
+        best = hits[0]
+        leads = len(hits) == 1 or best.score - hits[1].score >= MARGIN or _covers(catalogue, best, hits[1])
+        procedure = catalogue.get(best.code)
+        if leads and procedure.detail is not None:
+            return Resolution(FOUND, procedure)
+    return Resolution(OUT_OF_SCOPE)
 
 
 def resolve(

@@ -76,6 +76,19 @@ async def test_a_linked_service_is_taken_over_its_own_parts(services):
     assert slots["procedure_code"] == "2.000986"
 
 
+@pytest.mark.parametrize("text", ["kể chuyện cười đi", "giá vàng hôm nay", "ban co buon khong", "cách làm bánh flan"])
+async def test_chit_chat_stays_out_of_scope(services, text):
+    slots = await run(tracker(text, "ask_out_of_scope", slots={"procedure_code": "1.001456"}))
+    assert slots["procedure_state"] == "out_of_scope"
+    assert "procedure_code" not in slots  # the procedure in context stays for the next question
+
+
+async def test_a_clear_procedure_question_read_as_out_of_scope_is_answered(services):
+    slots = await run(tracker("có được hỗ trợ tiền mai táng ko", "ask_out_of_scope"))
+    assert slots["procedure_state"] == "found"
+    assert slots["procedure_code"] == "1.001731"  # funeral support
+
+
 async def test_vague_question_offers_three_choices(services):
     slots = await run(tracker("giấy phép", "find_procedure"))
     assert slots["procedure_state"] == "ambiguous"
