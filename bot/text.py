@@ -127,7 +127,11 @@ def normalise(text: str) -> str:
     return " ".join(expand_abbreviations(words(text)))
 
 
+def has_tone_marks(text: str) -> bool:
+    """True when the text carries a tone or vowel mark (đ, a letter of its own, does not count)."""
+    return _COMBINING.search(unicodedata.normalize("NFD", text)) is not None
+
+
 def has_diacritics(text: str) -> bool:
     """True when the text carries any Vietnamese diacritic (or đ)."""
-    decomposed = unicodedata.normalize("NFD", text)
-    return bool(_COMBINING.search(decomposed)) or "đ" in text.lower()
+    return has_tone_marks(text) or "đ" in text.lower()

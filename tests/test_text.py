@@ -1,6 +1,6 @@
 import unicodedata
 
-from bot.text import expand_abbreviations, fold, has_diacritics, normalise
+from bot.text import expand_abbreviations, fold, has_diacritics, has_tone_marks, normalise
 
 
 def test_fold_strips_diacritics_and_d():
@@ -21,3 +21,9 @@ def test_has_diacritics():
     assert has_diacritics("mất bao lâu")
     assert has_diacritics("đi")
     assert not has_diacritics("mat bao lau")
+
+
+def test_tone_marks_are_not_the_letter_d_with_stroke():
+    assert has_tone_marks("hồng") and has_tone_marks("tý")
+    assert not has_tone_marks("đc") and not has_tone_marks("dk")
+    assert has_diacritics("đc")

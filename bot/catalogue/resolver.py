@@ -46,14 +46,17 @@ def _covers(catalogue: CatalogueService, best: Hit, runner_up: Hit) -> bool:
     return runner_up.code in {part.code for part in catalogue.related(best.code)}
 
 
+def _leads(catalogue: CatalogueService, hits: List[Hit]) -> bool:
+    """The best hit is clear of the next one (or is a linked service that includes it)."""
+    return len(hits) == 1 or hits[0].score - hits[1].score >= MARGIN or _covers(catalogue, hits[0], hits[1])
+
+
 def overrule_out_of_scope(catalogue: CatalogueService, text: str) -> Resolution:
     """A message read as out of scope: a curated procedure if the search is sure of it, else out of scope."""
     hits = catalogue.search(text, top=3)
-    if hits and hits[0].score >= OVERRULE_SCORE:
-        best = hits[0]
-        leads = len(hits) == 1 or best.score - hits[1].score >= MARGIN or _covers(catalogue, best, hits[1])
-        procedure = catalogue.get(best.code)
-        if leads and procedure.detail is not None:
+    if hits and hits[0].score >= OVERRULE_SCORE and _leads(catalogue, hits):
+        procedure = catalogue.get(hits[0].code)
+        if procedure.detail is not None:
             return Resolution(FOUND, procedure)
     return Resolution(OUT_OF_SCOPE)
 
@@ -88,8 +91,7 @@ def resolve(
         return Resolution(_state_of(context), context)
     if best is None or best.score < WEAK_SCORE:
         return Resolution(_state_of(context), context) if context else Resolution(MISSING)
-    leads = len(hits) == 1 or best.score - hits[1].score >= MARGIN or _covers(catalogue, best, hits[1])
-    if best.score >= STRONG_SCORE and leads:
+    if best.score >= STRONG_SCORE and _leads(catalogue, hits):
         procedure = catalogue.get(best.code)
         return Resolution(_state_of(procedure), procedure)
     if context is not None and (best.score < STRONG_SCORE or context.code in {h.code for h in hits}):

@@ -10,14 +10,13 @@ make the match insensitive to word order and typing without diacritics.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.text import ABBREVIATIONS, fold_word, has_diacritics, nfc, normalise
+from bot.text import ABBREVIATIONS, fold_word, has_diacritics, has_tone_marks, nfc, normalise
 
 _RAW_WORD = re.compile(r"[^\W_]+(?:[.\-/][^\W_]+)*")
 
@@ -47,8 +46,6 @@ _FOREIGN_QUERY = re.compile(
 # "8 tuổi": the age decides between the variants of a procedure (ID card under/over 14, ...).
 _AGE = re.compile(r"\b(\d{1,3}) ?tuoi\b")
 _CODE = re.compile(r"\b[1-3]\.\d{6}(?:\.[a-z0-9]{2,6})?\b")
-# Tone and vowel marks (not đ, which chat abbreviations use: "đc", "đk").
-_MARKS = re.compile(r"[\u0300-\u036f]")
 # Chat abbreviations that are also words of procedure names: "hong" (hồng: sổ hồng), "ty" (công ty).
 # Acronyms of official names are spelled out so that names and messages meet.
 _SEARCH_ABBREVIATIONS = {
@@ -123,9 +120,10 @@ def _tokens(text: str) -> List[Token]:
     out: List[Token] = []
     for word in _RAW_WORD.findall(nfc(text).lower()):
         folded = fold_word(word)
-        # A word typed with tone marks is a word, not a chat abbreviation ("hồng", "tý", "à").
-        marks = _MARKS.search(unicodedata.normalize("NFD", word)) is not None
-        expanded = [folded] if marks else _SEARCH_ABBREVIATIONS.get(folded, folded).split()
+        # A word typed with tone marks is a word, not a chat abbreviation ("hồng", "tý", "à");
+        # đ alone does not count: "đc", "đk" are abbreviations.
+        marked_word = has_tone_marks(word)
+        expanded = [folded] if marked_word else _SEARCH_ABBREVIATIONS.get(folded, folded).split()
         marked = word if has_diacritics(word) and expanded == [folded] else ""
         out.extend((part, marked) for part in expanded)
     return out
@@ -261,17 +259,15 @@ class SearchIndex:
         self._bigrams = {term for term in self._word.vocabulary_ if " " in term}
         self._word_presence = (self._word_matrix > 0).astype(np.float32).tocsr()
         prior = np.zeros(len(self.entries), dtype=np.float32)
-        foreign = np.zeros(len(self.entries), dtype=bool)
         for index, entry in enumerate(self.entries):
             if entry.slug:  # a curated record: the common citizen procedure
                 prior[index] += self.curated_bonus
             elif entry.local:  # among other namesakes, the one done at the commune or district
                 prior[index] += self.local_bonus
-            foreign[index] = bool(_FOREIGN.search(normalise(entry.name)))
         self._prior = prior
-        self._foreign = foreign
-        self._again = np.array([bool(_AGAIN.search(normalise(entry.name))) for entry in self.entries])
         names = [normalise(entry.name) for entry in self.entries]
+        self._foreign = np.array([bool(_FOREIGN.search(name)) for name in names])
+        self._again = np.array([bool(_AGAIN.search(name)) for name in names])
         self._under14 = np.array(["duoi 14 tuoi" in name for name in names])
         self._under6 = np.array(["duoi 6 tuoi" in name for name in names])
         self._over14 = np.array(["tu du 14 tuoi" in name for name in names])
@@ -318,9 +314,9 @@ class SearchIndex:
             scores = (1 - self.name_weight) * scores + self.name_weight * variant_scores[self._name_rows]
         matched = scores > 0.05
         scores = scores + self._prior * matched
-        # Namesakes that differ by age ("dưới 14 tuổi"): a child's age in the message decides
-        # between close candidates (only those near the best score).
-        # A namesake for another age band (a 10-year-old is not "từ đủ 14 tuổi") goes down.
+        # Namesakes that differ by age ("dưới 14 tuổi"): the age in the message pushes down the
+        # band it is not in (a 10-year-old is not "từ đủ 14 tuổi") and, for a child, lifts the
+        # child's band among close candidates (only those near the best score).
         age = _AGE.search(normalise(query))
         if age and int(age.group(1)) < 14:
             scores = scores - self.foreign_penalty * (self._over14 & matched)

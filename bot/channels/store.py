@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from typing import Callable, Optional, Tuple
 
@@ -19,21 +20,24 @@ logger = logging.getLogger(__name__)
 DEFAULT_PREFIX = "tlvdc:channels:"
 
 
-class KeyValueStore:
+class KeyValueStore(ABC):
     """Interface: string values with a time to live (seconds)."""
 
+    @abstractmethod
     async def add(self, key: str, value: str, ttl: float) -> bool:
         """Set ``key`` only if it is absent; True when this call set it."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def get(self, key: str) -> Optional[str]:
-        raise NotImplementedError
+        """The value of ``key``, or None when absent or expired."""
 
+    @abstractmethod
     async def set(self, key: str, value: str, ttl: float) -> None:
-        raise NotImplementedError
+        """Set ``key``, replacing any value."""
 
+    @abstractmethod
     async def delete(self, key: str) -> None:
-        raise NotImplementedError
+        """Remove ``key`` if present."""
 
     async def close(self) -> None:
         """Release connections (the store can be used again afterwards)."""

@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import time
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, List, Optional
@@ -80,17 +81,20 @@ class ZaloTokens:
             return None
 
 
-class TokenStore:
+class TokenStore(ABC):
     """Where the current tokens live, and the lock taken to renew them."""
 
+    @abstractmethod
     async def get(self) -> Optional[ZaloTokens]:
-        raise NotImplementedError
+        """The stored tokens, or None when there are none (or they are unreadable)."""
 
+    @abstractmethod
     async def put(self, tokens: ZaloTokens) -> None:
-        raise NotImplementedError
+        """Store renewed tokens."""
 
+    @abstractmethod
     def lock(self) -> "contextlib.AbstractAsyncContextManager[None]":
-        raise NotImplementedError
+        """Held while renewing, so that one holder at a time spends the rotating refresh token."""
 
     async def close(self) -> None:
         pass
