@@ -12,7 +12,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.dossiers.codes import DossierCodes, codes_for, looks_like_code
+from bot.dossiers.codes import DossierCodes, attempts_code, codes_for, looks_like_code
 from bot.dossiers.service import INVALID_DIGITS, UNAVAILABLE, LookupResult
 from bot.settings import get_settings
 
@@ -72,10 +72,13 @@ def digits_in(text: str, codes: DossierCodes) -> Optional[str]:
     return four[0] if len(four) == 1 else " ".join(runs)  # ambiguous: refused by validation
 
 
+def _intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
 def _answers(tracker: Tracker) -> bool:
     """Whether the latest message reads as an answer to the form's question."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return intent in ANSWER_INTENTS
+    return _intent(tracker) in ANSWER_INTENTS
 
 
 def _last_bot_action(tracker: Tracker) -> Optional[str]:
@@ -108,7 +111,12 @@ class ValidateDossierForm(FormValidationAction):
         if code:
             return {CODE_SLOT: code}
         requested = tracker.get_slot("requested_slot")
-        if looks_like_code(text) or (requested == CODE_SLOT and _answers(tracker)):
+        starts_lookup = requested is None and _intent(tracker) == "check_dossier"
+        if (
+            looks_like_code(text)
+            or (requested == CODE_SLOT and _answers(tracker))
+            or (starts_lookup and attempts_code(text))
+        ):
             # Meant as a code but malformed: validate_dossier_code rejects it and explains the format.
             return {CODE_SLOT: text.strip()[:100]}
         return {}

@@ -26,12 +26,12 @@ class CodeMatch:
 
 
 # Hyphen look-alikes that phones and word processors put in pasted codes (one character each).
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
+DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
 
 
 def _compact(text: str) -> Tuple[str, List[int]]:
     """Text without spaces around separators, ASCII upper-cased; plus an index map."""
-    text = text.translate(_DASHES)
+    text = text.translate(DASHES)
     chars: List[str] = []
     index: List[int] = []
     position = 0

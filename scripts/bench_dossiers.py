@@ -33,6 +33,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
@@ -156,11 +158,6 @@ async def load_postgres(url: str, rows: int, seed: int, samples: Dict[int, None]
 
 
 # -- measurements ------------------------------------------------------------------------------------
-
-def percentile(values: List[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
 
 async def measure_lookups(url: str, sample_rows: Dict[int, tuple], deadline: Deadline,
                           **engine_kwargs):
@@ -294,9 +291,9 @@ def run_backend(kind: str, args, deadline: Deadline) -> Optional[dict]:
             timings, failed = asyncio.run(measure_lookups(url, ordered, deadline, **engine_kwargs))
             run = {"label": label, "lookups": len(timings),
                    "p50_ms": statistics.median(timings) * 1000,
-                   "p95_ms": percentile(timings, 0.95) * 1000}
+                   "p95_ms": float(np.percentile(timings, 95)) * 1000}
             if failed:
-                run["failed_p95_ms"] = percentile(failed, 0.95) * 1000
+                run["failed_p95_ms"] = float(np.percentile(failed, 95)) * 1000
             report["lookup_runs"].append(run)
             print(f"[{kind}]{label} lookup p50 {run['p50_ms']:.2f} ms, p95 {run['p95_ms']:.2f} ms "
                   f"({len(timings)} lookups; wrong digits p95 {run.get('failed_p95_ms', 0):.2f} ms)",

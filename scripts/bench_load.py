@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -78,10 +80,9 @@ class Level:
     peak_mib: Dict[str, float] = field(default_factory=dict)
 
     def pct(self, q: float) -> float:
-        times = sorted(self.latencies)
-        if not times:
+        if not self.latencies:
             return float("nan")
-        return times[min(len(times) - 1, int(round(q * (len(times) - 1))))] * 1000
+        return float(np.percentile(self.latencies, q * 100)) * 1000
 
     @property
     def throughput(self) -> float:

@@ -7,6 +7,7 @@ import statistics
 import time
 import urllib.request
 
+import numpy as np
 from rasa.model import get_latest_model
 
 from bot.stack import Stack, rss_kib
@@ -44,7 +45,7 @@ def main() -> None:
                 say(stack.url, f"bench-{round_}", text)
                 times.append((time.perf_counter() - start) * 1000)
         times.sort()
-        p95 = times[int(len(times) * 0.95) - 1]
+        p95 = float(np.percentile(times, 95))
         print(
             f"REST turn, single user, {len(times)} turns: p50 {statistics.median(times):.1f} ms, "
             f"p95 {p95:.1f} ms, max {times[-1]:.1f} ms"

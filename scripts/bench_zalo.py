@@ -20,6 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 from rasa.model import get_latest_model
 
 from bot.channels import fakes
@@ -42,8 +43,7 @@ TARGET_P95_MS = 200.0
 
 
 def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(fraction * len(ordered))) - 1))]
+    return float(np.percentile(values, fraction * 100))
 
 
 def rest_turn(url: str, sender: str, text: str) -> float:

@@ -279,7 +279,6 @@ class SearchIndex:
 
     def expand(self, query: str) -> str:
         """The query's words, colloquial phrases replaced by the official wording, question words dropped."""
-        text = normalise(query)
         tokens = _replace_phrases(_tokens(query), self._synonym_table, self._synonym_longest)
         cleaned = _drop_stop_words(tokens, self._bigrams)
         return cleaned
@@ -299,6 +298,24 @@ class SearchIndex:
         text = self.expand(query)
         if not text:
             return []
+        scores = self._scores(query, text)
+        top = max(1, min(top, len(self.entries)))
+        candidates = np.argpartition(-scores, top - 1)[:top] if len(scores) > top else np.arange(len(scores))
+        ranked = sorted(candidates, key=lambda i: -scores[i])
+        return [
+            Hit(
+                code=self.entries[i].code,
+                name=self.entries[i].name,
+                score=float(scores[i]),
+                slug=self.entries[i].slug,
+                portal_url=self.entries[i].portal_url,
+            )
+            for i in ranked
+            if scores[i] > 0
+        ]
+
+    def _scores(self, query: str, text: str) -> np.ndarray:
+        """Every entry's score for a query and its expanded words."""
         query_word = self._word.transform([text])
         word = (self._word_matrix @ query_word.T).toarray().ravel()
         # Share of the query's weight that a name covers: rare words ("karaoke") count even in
@@ -331,20 +348,7 @@ class SearchIndex:
         # doing it again, or of a lost or damaged paper.
         if not _asks_again(query, text):
             scores = scores - self.again_penalty * (self._again & matched)
-        top = max(1, min(top, len(self.entries)))
-        candidates = np.argpartition(-scores, top - 1)[:top] if len(scores) > top else np.arange(len(scores))
-        ranked = sorted(candidates, key=lambda i: -scores[i])
-        return [
-            Hit(
-                code=self.entries[i].code,
-                name=self.entries[i].name,
-                score=float(scores[i]),
-                slug=self.entries[i].slug,
-                portal_url=self.entries[i].portal_url,
-            )
-            for i in ranked
-            if scores[i] > 0
-        ]
+        return scores
 
     def _age_band(self, age: int) -> np.ndarray:
         """Entries whose name is for children of this age (under 14, under 6)."""

@@ -12,19 +12,16 @@ import unicodedata
 from functools import lru_cache
 from typing import Optional
 
+from bot.codes import DASHES, find_codes
 from bot.dossiers.errors import InvalidDossierCode
 
-# Hyphen look-alikes that phones and word processors put in pasted codes.
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"), "-")
-_SPACES_AROUND_DASH = re.compile(r"(?<=[A-Z0-9])\s*-\s*(?=[A-Z0-9])")
-_SPACES_AROUND_DOT = re.compile(r"(?<=[A-Z0-9])\s*\.\s*(?=[A-Z0-9])")
 _WHITESPACE = re.compile(r"\s+")
 # Something a user typed as a code: groups of letters/digits joined by dots or dashes, with digits.
 _CODE_LIKE = re.compile(r"[A-Za-z0-9]+(?:\s*[.\-\u2013\u2014]\s*[A-Za-z0-9]+){2,}")
 
 
 def _prepare(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_DASHES).upper()
+    return unicodedata.normalize("NFKC", text).translate(DASHES).upper()
 
 
 def normalise_code(value: str) -> str:
@@ -38,8 +35,6 @@ class DossierCodes:
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._full = re.compile(pattern)
-        # A code inside text must not be glued to more letters, digits or separators.
-        self._inside = re.compile(rf"(?<![A-Z0-9._/-])(?:{pattern})(?![A-Z0-9_/-])")
 
     def is_valid(self, code: str) -> bool:
         return self._full.fullmatch(code) is not None
@@ -55,19 +50,15 @@ class DossierCodes:
         """The first code in a message ("hồ sơ 000.00.22.h39 - 261118-0007 sao lâu vậy"), or None."""
         if not text:
             return None
-        prepared = _prepare(text)
-        # First join spaces around dashes only (dots end sentences), then around dots too.
-        dashes_joined = _SPACES_AROUND_DASH.sub("-", prepared)
-        for candidate in (dashes_joined, _SPACES_AROUND_DOT.sub(".", dashes_joined)):
-            match = self._inside.search(candidate)
-            if match:
-                return match.group(0)
-        return None
+        matches = find_codes(unicodedata.normalize("NFKC", text), self.pattern)
+        return matches[0].value if matches else None
 
     def remove(self, text: str) -> str:
         """The text without the codes it holds (so their digits are not taken for anything else)."""
-        prepared = _SPACES_AROUND_DOT.sub(".", _SPACES_AROUND_DASH.sub("-", _prepare(text)))
-        return self._inside.sub(" ", prepared)
+        text = unicodedata.normalize("NFKC", text or "")
+        for match in reversed(find_codes(text, self.pattern)):
+            text = text[: match.start] + " " + text[match.end :]
+        return text
 
 
 def looks_like_code(text: Optional[str]) -> bool:
@@ -79,9 +70,39 @@ def looks_like_code(text: Optional[str]) -> bool:
         found = match.group(0)
         if sum(ch.isdigit() for ch in found) < 4:
             continue
-        if any(ch.isalpha() for ch in found) or ("." in found and "-" in found.translate(_DASHES)):
+        if any(ch.isalpha() for ch in found) or ("." in found and "-" in found.translate(DASHES)):
             return True
     return False
+
+
+# In a message that asks for a lookup: a token of letters/digits joined by dots or dashes.
+_ATTEMPT = re.compile(r"(?<![\w.\-])[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)+(?![\w\-])")
+_DATE = re.compile(r"\d{1,2}[.\-]\d{1,2}(?:[.\-]\d{2,4})?")
+_PROCEDURE_CODE = re.compile(r"[1-3]\.\d{6}(?:\.[A-Za-z0-9]{2,6})?")
+
+
+def attempts_code(text: Optional[str]) -> bool:
+    """Whether a lookup request holds something meant as a dossier code ("tra cứu hồ sơ 123-abc").
+
+    Looser than :func:`looks_like_code`, so it is asked only of the message that starts a lookup:
+    a token joined by dots or dashes, with a digit, and a letter or two separators; dates
+    ("12-11", "12.11.2026"), phone numbers and procedure codes ("1.001193") are not attempts.
+    """
+    if not text:
+        return False
+    for match in _ATTEMPT.finditer(unicodedata.normalize("NFKC", text).translate(DASHES)):
+        found = match.group(0)
+        if not any(ch.isdigit() for ch in found):
+            continue
+        if _DATE.fullmatch(found) or _PROCEDURE_CODE.fullmatch(found):
+            continue
+        separators = sum(ch in ".-" for ch in found)
+        if any(ch.isalpha() for ch in found) or separators >= 2 and not _PHONE.fullmatch(found):
+            return True
+    return False
+
+
+_PHONE = re.compile(r"0\d{2,3}(?:[.\-]\d{3,4}){2}")
 
 
 @lru_cache(maxsize=8)

@@ -70,6 +70,21 @@ async def test_asks_for_the_code_when_there_is_none():
     assert slots == {} and messages == []  # the form then asks utter_ask_dossier_code
 
 
+@pytest.mark.parametrize("text", ["tra cuu ho so 123-abc", "hồ sơ H39-2611-7 của tôi đâu rồi",
+                                  "kiểm tra hồ sơ 000.22.261118"])
+async def test_a_wrong_code_in_the_first_message_gets_the_format_explained(text):
+    slots, messages = await validate(make_tracker(text, "check_dossier", active=False))
+    assert slots == {"dossier_code": None}
+    assert messages == ["utter_invalid_dossier_code"]
+
+
+@pytest.mark.parametrize("text", ["hồ sơ nộp hôm 12-11 giờ sao rồi", "tra cứu hồ sơ, sđt 0912.345.678",
+                                  "hồ sơ thủ tục 1.001193 nộp rồi", "xem hồ sơ ngày 12.11.2026"])
+async def test_dates_phones_and_procedure_codes_up_front_are_not_taken_for_codes(text):
+    slots, messages = await validate(make_tracker(text, "check_dossier", active=False))
+    assert slots == {} and messages == []
+
+
 @pytest.mark.parametrize("text, intent", [
     ("000.00.22.H39-26111-0007", "provide_info"),
     ("mã là 000.00.22.H39-261118-07", "check_dossier"),
