@@ -92,6 +92,7 @@ class ActionResolveProcedure(Action):
                 text,
                 code=_entity(tracker, "procedure_code"),
                 context_code=tracker.get_slot("procedure_code"),
+                follow_up=aspect != ASPECTS["find_procedure"],
             )
         events: List[EventType] = [
             SlotSet("requested_aspect", aspect),

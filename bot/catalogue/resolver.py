@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
 from bot.catalogue.search import Hit
 from bot.catalogue.service import CatalogueService, Procedure, ProcedureNotFound
-from bot.text import fold
+from bot.text import fold, words
 
 FOUND = "found"  # a curated procedure: full answers
 CATALOGUE_ONLY = "catalogue_only"  # in the national list only: name, agency, link
@@ -24,6 +25,23 @@ MARGIN = 0.06  # the best hit must lead the second by this much to be taken with
 # strong, for a curated procedure: chit-chat ("kể chuyện cười", "giá vàng hôm nay") scores up to
 # about 0.75 against some procedure name, "có được hỗ trợ tiền mai táng ko" 0.85.
 OVERRULE_SCORE = 0.8
+# With a procedure in context, a follow-up ("có cần công chứng không", "mẫu tờ khai ở đâu") often
+# brushes against some other name; another procedure replaces the context only when the message
+# names it this clearly (measured: procedures named in a follow-up score 0.63 and up, stray
+# follow-ups up to about 0.58 without leading), higher for a procedure outside the curated set.
+SWITCH_SCORE = 0.6
+SWITCH_SCORE_CATALOGUE = 0.8
+
+# "có cần (mang) giấy khai sinh không", "photo công chứng mấy bản", "bản sao có được không":
+# a question about a paper to bring for the procedure in context, not a new procedure
+# (unless it is to be obtained: "có cần xin giấy phép xây dựng không").
+_NEEDS_PAPER = re.compile(
+    r"\b(?:can|phai|mang|nop|kem|xuat trinh)\b(?:(?!\b(?:xin|lam|dang ky|cap)\b).)*"
+    r"\b(?:khong|ko|k|hong|hok|kg)$"
+)
+_PAPER_KIND = re.compile(
+    r"\b(?:may|bao nhieu) ban\b|\b(?:ban sao|ban chinh|ban goc|photo|cong chung)\b.*\bduoc (?:khong|ko|k)$"
+)
 
 
 @dataclass
@@ -51,6 +69,20 @@ def _leads(catalogue: CatalogueService, hits: List[Hit]) -> bool:
     return len(hits) == 1 or hits[0].score - hits[1].score >= MARGIN or _covers(catalogue, hits[0], hits[1])
 
 
+def asks_about_a_paper(text: str) -> bool:
+    """Whether a follow-up asks about a paper to bring rather than naming a procedure to do."""
+    folded = " ".join(words(text))
+    return bool(_NEEDS_PAPER.search(folded) or _PAPER_KIND.search(folded))
+
+
+def _names_another(catalogue: CatalogueService, text: str, hits: List[Hit]) -> bool:
+    """With a procedure in context: whether the message clearly names another procedure."""
+    if not hits or not _leads(catalogue, hits) or asks_about_a_paper(text):
+        return False
+    curated = catalogue.get(hits[0].code).detail is not None
+    return hits[0].score >= (SWITCH_SCORE if curated else SWITCH_SCORE_CATALOGUE)
+
+
 def overrule_out_of_scope(catalogue: CatalogueService, text: str) -> Resolution:
     """A message read as out of scope: a curated procedure if the search is sure of it, else out of scope."""
     hits = catalogue.search(text, top=3)
@@ -66,11 +98,13 @@ def resolve(
     text: str,
     code: Optional[str] = None,
     context_code: Optional[str] = None,
+    follow_up: bool = False,
 ) -> Resolution:
     """Resolve the procedure of one user message.
 
     ``code`` is an official code given explicitly (typed, or sent by a choice button);
-    ``context_code`` the procedure the conversation is already about.
+    ``context_code`` the procedure the conversation is already about; ``follow_up`` says the
+    message asks about one aspect (documents, fee, time, ...) rather than naming what to do.
     """
     if code:
         try:
@@ -86,9 +120,17 @@ def resolve(
         except ProcedureNotFound:
             context = None
     best = hits[0] if hits else None
-    # A follow-up ("vậy mất bao lâu?") leaves at most one content word: stay on the context.
-    if context is not None and not code and len(catalogue.query_terms(text)) <= 1:
-        return Resolution(_state_of(context), context)
+    if context is not None:
+        # "vậy mất bao lâu?" leaves at most one content word: stay on the context.
+        if len(catalogue.query_terms(text)) <= 1:
+            return Resolution(_state_of(context), context)
+        # A question about one aspect ("mẫu tờ khai ở đâu", "có cần công chứng không") stays on the
+        # procedure in context unless it clearly names another ("thế còn làm hộ chiếu thì sao").
+        if follow_up:
+            if _names_another(catalogue, text, hits):
+                procedure = catalogue.get(hits[0].code)
+                return Resolution(_state_of(procedure), procedure)
+            return Resolution(_state_of(context), context)
     if best is None or best.score < WEAK_SCORE:
         return Resolution(_state_of(context), context) if context else Resolution(MISSING)
     if best.score >= STRONG_SCORE and _leads(catalogue, hits):

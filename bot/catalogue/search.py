@@ -30,6 +30,12 @@ _STOP_PHRASES = [
     "hoi chut", "giup voi", "giup em", "giup toi", "giup minh", "admin oi", "gia dinh",
     "dich vu cong", "thu tuc hanh chinh", "hanh chinh", "tren vneid", "qua vneid", "bang vneid",
     "tren app", "qua app", "tren vssid", "qua vssid", "cong dich vu cong",
+    # How long: "mất mấy ngày", "bao nhiêu hôm" ("mất" alone is kept: "mất giấy khai sinh").
+    "mat may ngay", "mat may hom", "mat may tuan", "mat may thang", "het may ngay", "mat bao nhieu ngay",
+    "mat bao nhieu", "bao nhieu ngay", "bao nhieu hom", "bao nhieu tuan", "bao nhieu thang",
+    "may ngay", "may hom", "may tuan", "may thang", "lau khong", "lau ko",
+    # When the result comes: "bao giờ có kết quả", "nhận kết quả ở đâu".
+    "co ket qua", "nhan ket qua", "tra ket qua", "lay ket qua", "ket qua",
 ]
 _STOP_WORDS = set(
     "toi minh em anh chi ban admin ad oi a ah ha nhe nha nhi vay roi thi la va cua cho di "

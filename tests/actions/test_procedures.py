@@ -50,11 +50,54 @@ async def test_no_diacritics_and_abbreviations(services):
     assert slots["procedure_code"] in {"1.001193", "2.000986"}
 
 
-async def test_follow_up_keeps_the_procedure_in_context(services):
-    slots = await run(tracker("vậy mất bao lâu?", "ask_duration", slots={"procedure_code": "1.001456"}))
+@pytest.mark.parametrize("text", ["vậy mất bao lâu?", "mất mấy ngày", "mat may ngay moi co",
+                                  "mất bao nhiêu ngày", "bao nhiêu hôm thì có kết quả"])
+async def test_follow_up_keeps_the_procedure_in_context(services, text):
+    # "mấy ngày" is also in a life event's phrase ("con được mấy ngày tuổi"): a question word here.
+    slots = await run(tracker(text, "ask_duration", slots={"procedure_code": "1.004873"}))
     assert slots["procedure_state"] == "found"
     assert slots["requested_aspect"] == "duration"
-    assert slots["procedure_code"] == "1.001456"
+    assert slots["procedure_code"] == "1.004873"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("có cần công chứng không", "ask_documents"),
+    ("có cần giấy khai sinh không", "ask_documents"),
+    ("cần mang sổ hộ khẩu không", "ask_documents"),
+    ("bản sao giấy khai sinh có được không", "ask_documents"),
+    ("photo công chứng mấy bản", "ask_documents"),
+    ("có cần giấy ủy quyền không", "ask_documents"),
+    ("nhờ người khác nộp hộ được không", "ask_steps"),
+    ("mẫu tờ khai ở đâu", "ask_documents"),
+    ("điền tờ khai thế nào", "ask_steps"),
+    ("bao giờ có kết quả", "ask_duration"),
+    ("khi nào thì lấy được", "ask_duration"),
+    ("mấy giờ làm việc", "ask_agency"),
+    ("thu 7 co lam ko", "ask_agency"),
+    ("lam tren mang dc ko", "ask_online"),
+    ("phí bao nhiêu vậy", "ask_fee"),
+    ("hồ sơ bị trả lại thì sao", "ask_steps"),
+])
+async def test_a_follow_up_that_brushes_other_names_stays_on_the_context(services, text, intent):
+    # Each of these matches some other procedure's name in the catalogue ("tờ khai hải quan",
+    # "Chứng thực chữ ký", "Đăng ký khai sinh"...), but asks about the procedure in context.
+    slots = await run(tracker(text, intent, slots={"procedure_code": "1.004873"}))
+    assert slots["procedure_state"] == "found"
+    assert slots["procedure_code"] == "1.004873"
+
+
+@pytest.mark.parametrize("text, intent, code", [
+    ("thế còn làm hộ chiếu thì cần giấy tờ gì", "ask_documents", "1.001456"),
+    ("còn khai tử thì sao", "find_procedure", "1.000656"),
+    ("doi gplx online dc ko", "ask_online", "3.000347"),
+    ("dang ky xe may moi mua can gi", "ask_documents", "1.013067"),
+    ("mở quán karaoke cần giấy phép gì", "ask_documents", "1.001029"),
+    ("chứng thực chữ ký trên giấy ủy quyền ở đâu", "ask_agency", "2.000884"),
+    ("có cần xin giấy phép xây dựng nhà ở không", "find_procedure", "1.013225"),
+])
+async def test_a_follow_up_that_names_another_procedure_replaces_the_context(services, text, intent, code):
+    slots = await run(tracker(text, intent, slots={"procedure_code": "1.004873"}))
+    assert slots["procedure_code"] == code
 
 
 async def test_new_procedure_replaces_the_context(services):
