@@ -342,9 +342,14 @@ class SearchIndex:
         # child's band among close candidates (only those near the best score).
         age = _AGE.search(normalise(query))
         if age and int(age.group(1)) < 14:
+            # Only when the message is about a banded procedure: "hộ chiếu cho con 5 tuổi" is not
+            # the under-14 ID card.
+            banded = self._over14 | self._under14 | self._under6
+            about_banded = bool(banded[int(np.argmax(scores))])
             scores = scores - self.foreign_penalty * (self._over14 & matched)
-            close = scores >= 0.8 * scores.max()
-            scores = scores + self.foreign_penalty * (self._age_band(int(age.group(1))) & close)
+            if about_banded:
+                close = scores >= 0.8 * scores.max()
+                scores = scores + self.foreign_penalty * (self._age_band(int(age.group(1))) & close)
         elif age:
             scores = scores - self.foreign_penalty * ((self._under14 | self._under6) & matched)
         # Namesakes with a foreign element (or mobile, border, consular): only when asked for.

@@ -107,3 +107,7 @@ async def test_the_age_in_the_message_picks_the_id_card_procedure(catalogue):
     assert slug("lam cccd cho con 10 tuoi can gi") == "id_card_issue_under_14"
     assert slug("làm căn cước cho bé 5 tuổi") == "id_card_issue_under_14"
     assert slug("làm căn cước cho con 15 tuổi") == "id_card_issue"
+
+
+async def test_a_child_age_does_not_pull_other_questions_to_the_child_id_card(catalogue):
+    assert catalogue.search("làm hộ chiếu cho con 5 tuổi")[0].code == "1.001456"
