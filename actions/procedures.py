@@ -11,7 +11,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.catalogue.render import procedure_values
-from bot.catalogue.resolver import AMBIGUOUS, MISSING, OUT_OF_SCOPE, UNAVAILABLE, overrule_out_of_scope, resolve
+from bot.catalogue.resolver import (
+    AMBIGUOUS,
+    COURT,
+    MISSING,
+    OUT_OF_SCOPE,
+    UNAVAILABLE,
+    overrule_out_of_scope,
+    resolve,
+)
 from bot.services import get_services
 
 logger = logging.getLogger(__name__)
@@ -94,6 +102,8 @@ class ActionResolveProcedure(Action):
                 context_code=tracker.get_slot("procedure_code"),
                 follow_up=aspect != ASPECTS["find_procedure"],
             )
+        if result.state == COURT:  # one answer, whatever aspect was asked
+            aspect = ASPECTS["find_procedure"]
         events: List[EventType] = [
             SlotSet("requested_aspect", aspect),
             SlotSet("procedure_state", result.state),
@@ -106,7 +116,7 @@ class ActionResolveProcedure(Action):
                     SlotSet(f"choice_{number}_payload", payload),
                 ]
             return events
-        if result.state in (MISSING, OUT_OF_SCOPE):
+        if result.state in (MISSING, OUT_OF_SCOPE, COURT):
             return events
         values = procedure_values(result.procedure, catalogue.related(result.procedure.code))
         events += [SlotSet(slot, values.get(slot)) for slot in PROCEDURE_SLOTS]

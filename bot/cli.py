@@ -30,6 +30,7 @@ def _procedures_import(args: argparse.Namespace) -> int:
                 curated_dir=Path(args.curated),
                 life_events=Path(args.life_events),
                 synonyms=Path(args.synonyms),
+                court_matters=Path(args.court_matters),
             )
         finally:
             await engine.dispose()
@@ -78,6 +79,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from bot.catalogue.importer import (
+        DEFAULT_COURT_MATTERS,
         DEFAULT_CURATED,
         DEFAULT_LIFE_EVENTS,
         DEFAULT_NATIONAL,
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--curated", default=str(DEFAULT_CURATED), help="folder of curated records")
     imp.add_argument("--life-events", default=str(DEFAULT_LIFE_EVENTS))
     imp.add_argument("--synonyms", default=str(DEFAULT_SYNONYMS))
+    imp.add_argument("--court-matters", default=str(DEFAULT_COURT_MATTERS))
     imp.set_defaults(handler=_procedures_import)
     search = commands.add_parser("search", help="rank procedures for a query")
     search.add_argument("query")

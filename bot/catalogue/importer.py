@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue.records import (
     CuratedRecord,
+    load_court_matters,
     load_curated,
     load_life_events,
     load_synonyms,
@@ -31,6 +32,7 @@ DEFAULT_NATIONAL = DATA_DIR / "national_procedures.jsonl"
 DEFAULT_CURATED = DATA_DIR / "curated"
 DEFAULT_LIFE_EVENTS = PROJECT_ROOT / "data" / "life_events.yml"
 DEFAULT_SYNONYMS = DATA_DIR / "synonyms.yml"
+DEFAULT_COURT_MATTERS = DATA_DIR / "court_matters.yml"
 
 
 class CatalogueError(Exception):
@@ -90,12 +92,14 @@ async def import_catalogue(
     curated_dir: Path = DEFAULT_CURATED,
     life_events: Path = DEFAULT_LIFE_EVENTS,
     synonyms: Path = DEFAULT_SYNONYMS,
+    court_matters: Path = DEFAULT_COURT_MATTERS,
 ) -> ImportReport:
     """Replace the catalogue with the files' content; raises CatalogueError if they disagree."""
     try:
         curated = load_curated(curated_dir)
         events = load_life_events(life_events)
         synonym_map = load_synonyms(synonyms)
+        court_phrases = load_court_matters(court_matters)
         rows = _rows(national, curated)
     except (ValueError, OSError) as error:
         raise CatalogueError(str(error)) from error
@@ -104,9 +108,13 @@ async def import_catalogue(
         unknown = [ref for ref in event.procedures if ref not in slugs]
         if unknown:
             raise CatalogueError(f"life event {event.id}: unknown procedures {unknown}")
-    version = _version(national, curated_dir, life_events, synonyms)
+    version = _version(national, curated_dir, life_events, synonyms, court_matters)
     extras = json.dumps(
-        {"life_events": [event.dict() for event in events], "synonyms": synonym_map},
+        {
+            "life_events": [event.dict() for event in events],
+            "synonyms": synonym_map,
+            "court_matters": court_phrases,
+        },
         ensure_ascii=False,
     )
     async with engine.begin() as connection:

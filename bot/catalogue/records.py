@@ -92,6 +92,15 @@ def load_synonyms(path: Path) -> Dict[str, List[str]]:
     return {str(k): list(v) for k, v in (data.get("synonyms") or {}).items()}
 
 
+def load_court_matters(path: Path) -> Dict[str, List[str]]:
+    """Phrases of matters courts decide, and the words after which they are not one
+    (data/procedures/court_matters.yml)."""
+    if not Path(path).exists():
+        return {"phrases": [], "not_after": []}
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {key: [str(item) for item in data.get(key) or []] for key in ("phrases", "not_after")}
+
+
 def read_national(path: Path) -> Iterator[dict]:
     """Rows of the national procedure list (JSON lines); raises ValueError on a bad line."""
     with open(path, encoding="utf-8") as handle:

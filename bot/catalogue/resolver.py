@@ -16,6 +16,7 @@ AMBIGUOUS = "ambiguous"  # several candidates: offer choices
 MISSING = "missing"  # nothing in the message nor in context: ask
 UNAVAILABLE = "unavailable"  # the catalogue could not be opened (infrastructure down)
 OUT_OF_SCOPE = "out_of_scope"  # read as out of scope, and no procedure says otherwise
+COURT = "court"  # a matter courts decide ("ly hôn", "khởi kiện"), not an administrative procedure
 
 # Scores are TF-IDF cosine similarities plus small priors (see bot.catalogue.search).
 STRONG_SCORE = 0.42  # a hit this good replaces the procedure in context
@@ -113,6 +114,10 @@ def resolve(
         except ProcedureNotFound:
             pass
     hits = catalogue.search(text, top=3)
+    court = catalogue.court_matter(text)
+    # Unless a procedure's own name holds the phrase ("ghi vào sổ hộ tịch việc ly hôn").
+    if court and not any(court in fold(hit.name) for hit in hits[:1]):
+        return Resolution(COURT)
     context = None
     if context_code:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalogue.records import CuratedRecord
 from bot.catalogue.search import Entry, Hit, SearchIndex, is_local
 from bot.catalogue.tables import catalogue_meta, procedures
+from bot.text import words
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class _Snapshot:
     index: SearchIndex
     procedures: Dict[str, Procedure]
     life_events: List[dict]
+    court_matters: Optional["re.Pattern[str]"] = None  # phrases of matters courts decide, folded
+    court_not_after: "re.Pattern[str]" = re.compile(r"(?!)")  # ... unless after these words
 
 
 def _build(rows, meta_row) -> _Snapshot:
@@ -70,7 +74,22 @@ def _build(rows, meta_row) -> _Snapshot:
     extras = json.loads(meta_row.extras) if meta_row is not None else {}
     life_events = extras.get("life_events", [])
     index = SearchIndex(entries, life_events=life_events, synonyms=extras.get("synonyms", {}))
-    return _Snapshot(meta_row.version if meta_row else None, index, by_code, life_events)
+    court = extras.get("court_matters") or {}
+    return _Snapshot(
+        meta_row.version if meta_row else None,
+        index,
+        by_code,
+        life_events,
+        _words_pattern(court.get("phrases", []), r"\b(?:%s)\b"),
+        _words_pattern(court.get("not_after", []), r"\b(?:%s)$") or re.compile(r"(?!)"),
+    )
+
+
+def _words_pattern(phrases: List[str], template: str) -> Optional["re.Pattern[str]"]:
+    """A regex matching any of the phrases as folded words, or None when there are none."""
+    folded = [" ".join(words(phrase)) for phrase in phrases]
+    alternatives = "|".join(re.escape(phrase) for phrase in folded if phrase)
+    return re.compile(template % alternatives) if alternatives else None
 
 
 class CatalogueService:
@@ -124,6 +143,17 @@ class CatalogueService:
     def query_terms(self, text: str) -> List[str]:
         """The words of ``text`` the search matches on (question words dropped)."""
         return self._snap.index.expand(text).split()
+
+    def court_matter(self, text: str) -> Optional[str]:
+        """The phrase of a matter courts decide that the text speaks of ("ly hôn"), else None."""
+        snap = self._snap
+        if snap.court_matters is None:
+            return None
+        folded = " ".join(words(text))
+        for match in snap.court_matters.finditer(folded):
+            if not snap.court_not_after.search(folded[: match.start()].rstrip()):
+                return match.group(0)
+        return None
 
     def get(self, ref: str) -> Procedure:
         """A procedure by official code or curated slug."""

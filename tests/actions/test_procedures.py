@@ -132,6 +132,28 @@ async def test_a_clear_procedure_question_read_as_out_of_scope_is_answered(servi
     assert slots["procedure_code"] == "1.001731"  # funeral support
 
 
+@pytest.mark.parametrize("text, intent", [
+    ("vo chong toi muon ly hon thi lam o dau", "ask_agency"),
+    ("thuận tình ly hôn cần giấy tờ gì", "ask_documents"),
+    ("tranh chấp thừa kế đất đai giữa anh em", "find_procedure"),
+])
+async def test_a_matter_for_the_courts_is_said_so(services, text, intent):
+    # "ly hôn" is in an alias of marriage registration ("kết hôn lần hai sau ly hôn"): not that.
+    slots = await run(tracker(text, intent, slots={"procedure_code": "1.001193"}))
+    assert slots["procedure_state"] == "court"
+    assert slots["requested_aspect"] == "summary"
+    assert "procedure_code" not in slots
+
+
+@pytest.mark.parametrize("text, code", [
+    ("kết hôn lần hai sau ly hôn cần giấy tờ gì", "1.000894"),
+    ("xin giấy xác nhận tình trạng hôn nhân sau khi ly hôn", "1.004873"),
+])
+async def test_a_past_divorce_is_part_of_a_civil_status_procedure(services, text, code):
+    slots = await run(tracker(text, "ask_documents"))
+    assert slots["procedure_code"] == code
+
+
 async def test_vague_question_offers_three_choices(services):
     slots = await run(tracker("giấy phép", "find_procedure"))
     assert slots["procedure_state"] == "ambiguous"
