@@ -51,6 +51,7 @@ _FOREIGN_QUERY = re.compile(
 )
 # "8 tuổi": the age decides between the variants of a procedure (ID card under/over 14, ...).
 _AGE = re.compile(r"\b(\d{1,3}) ?tuoi\b")
+_LONGEST_PHRASE = 10  # words of a name or alias looked for whole in a message
 _CODE = re.compile(r"\b[1-3]\.\d{6}(?:\.[a-z0-9]{2,6})?\b")
 # Chat abbreviations that are also words of procedure names: "hong" (hồng: sổ hồng), "ty" (công ty).
 # Acronyms of official names are spelled out so that names and messages meet.
@@ -77,17 +78,17 @@ class Entry:
     portal_url: str = ""
     slug: Optional[str] = None
     aliases: Tuple[str, ...] = ()
-    local: bool = False  # done at the commune or district level: where citizens go
+    local: bool = False  # done at the commune level: where citizens go
 
 
-# Agencies of the commune and district level (and the district social insurance office).
-_LOCAL_AGENCY = re.compile(
-    r"cấp xã|cấp huyện|xã, phường|công an xã|công an huyện|bảo hiểm xã hội cấp", re.IGNORECASE
-)
+# Agencies of the commune level. The national list predates the two-tier reform of 1 July 2025:
+# district-level agencies ("Phòng Tư pháp", "Công an huyện") no longer exist, so a namesake done
+# by them is out of date where a commune-level one exists.
+_LOCAL_AGENCY = re.compile(r"cấp xã|xã, phường|công an xã|ủy ban nhân dân xã|ubnd xã", re.IGNORECASE)
 
 
 def is_local(agencies: Iterable[str]) -> bool:
-    """Whether a procedure is done near citizens (commune or district), from its agencies."""
+    """Whether a procedure is done at the commune level, near citizens, from its agencies."""
     return any(_LOCAL_AGENCY.search(agency) for agency in agencies)
 
 
@@ -225,6 +226,7 @@ class SearchIndex:
     foreign_penalty: float = 0.12
     again_penalty: float = 0.06
     local_bonus: float = 0.02
+    phrase_bonus: float = 0.04  # a name or alias found whole in the message (full for 4+ words)
     weights: Tuple[float, float, float] = (0.35, 0.3, 0.35)  # word cosine, word coverage, char cosine
     name_weight: float = 0.3  # share of the official name's own score next to the best variant
 
@@ -241,11 +243,14 @@ class SearchIndex:
         texts: List[str] = []
         owners: List[int] = []
         name_rows: List[int] = []
+        self._phrases: Dict[str, List[int]] = {}  # a name or alias, rewritten -> its entries
         for index, entry in enumerate(self.entries):
             name_rows.append(len(texts))
             for text in (entry.name, *entry.aliases):
                 texts.append(self._rewrite(text))
                 owners.append(index)
+                if 2 <= len(texts[-1].split()) <= _LONGEST_PHRASE:
+                    self._phrases.setdefault(texts[-1], []).append(index)
         for event in self.life_events:
             refs = [self._by_ref[r] for r in event.get("procedures", []) if r in self._by_ref]
             if refs:
@@ -268,7 +273,7 @@ class SearchIndex:
         for index, entry in enumerate(self.entries):
             if entry.slug:  # a curated record: the common citizen procedure
                 prior[index] += self.curated_bonus
-            elif entry.local:  # among other namesakes, the one done at the commune or district
+            elif entry.local:  # among other namesakes, the one done at the commune level
                 prior[index] += self.local_bonus
         self._prior = prior
         names = [normalise(entry.name) for entry in self.entries]
@@ -336,7 +341,7 @@ class SearchIndex:
         if self.name_weight:
             scores = (1 - self.name_weight) * scores + self.name_weight * variant_scores[self._name_rows]
         matched = scores > 0.05
-        scores = scores + self._prior * matched
+        scores = scores + self._prior * matched + self._phrase_scores(text)
         # Namesakes that differ by age ("dưới 14 tuổi"): the age in the message pushes down the
         # band it is not in (a 10-year-old is not "từ đủ 14 tuổi") and, for a child, lifts the
         # child's band among close candidates (only those near the best score).
@@ -360,6 +365,18 @@ class SearchIndex:
         if not _asks_again(query, text):
             scores = scores - self.again_penalty * (self._again & matched)
         return scores
+
+    def _phrase_scores(self, text: str) -> np.ndarray:
+        """A bonus for entries whose whole name or alias the message holds ("đăng ký tạm trú"),
+        growing with the phrase's length up to four words."""
+        bonus = np.zeros(len(self.entries), dtype=np.float32)
+        words = text.split()
+        for n in range(2, min(_LONGEST_PHRASE, len(words)) + 1):
+            share = self.phrase_bonus * min(1.0, n / 4)
+            for start in range(len(words) - n + 1):
+                for index in self._phrases.get(" ".join(words[start : start + n]), ()):
+                    bonus[index] = max(bonus[index], share)
+        return bonus
 
     def _age_band(self, age: int) -> np.ndarray:
         """Entries whose name is for children of this age (under 14, under 6)."""

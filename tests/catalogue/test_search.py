@@ -91,11 +91,13 @@ def test_cli_prints_json(catalogue_db):
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
 
 
-def test_the_commune_or_district_namesake_first():
+def test_the_commune_namesake_first():
     from bot.catalogue.search import is_local
 
-    assert is_local(["Ủy ban nhân dân cấp xã"]) and is_local(["Bảo hiểm xã hội cấp huyện"])
+    assert is_local(["Ủy ban nhân dân cấp xã"]) and is_local(["Ủy ban Nhân dân xã, phường, thị trấn"])
     assert not is_local(["Cục Thuế - Bộ tài chính", "Ủy ban nhân dân cấp Tỉnh"])
+    # District-level agencies were abolished on 1 July 2025: not where citizens go now.
+    assert not is_local(["Phòng Tư Pháp"]) and not is_local(["Công an huyện"])
     index = SearchIndex(
         [Entry("1", "Giải quyết khiếu nại lần đầu"), Entry("2", "Giải quyết khiếu nại lần đầu", local=True)]
     )
@@ -111,3 +113,12 @@ async def test_the_age_in_the_message_picks_the_id_card_procedure(catalogue):
 
 async def test_a_child_age_does_not_pull_other_questions_to_the_child_id_card(catalogue):
     assert catalogue.search("làm hộ chiếu cho con 5 tuổi")[0].code == "1.001456"
+
+
+def test_a_name_found_whole_in_the_message_counts():
+    index = SearchIndex([Entry("1", "Đăng ký tạm trú"), Entry("2", "Đăng ký thường trú")])
+    plain = SearchIndex([Entry("1", "Đăng ký tạm trú"), Entry("2", "Đăng ký thường trú")], phrase_bonus=0.0)
+    text = "mới chuyển đến trọ, cần đăng ký tạm trú không"
+    gap = lambda hits: hits[0].score - hits[1].score  # noqa: E731
+    assert index.search(text)[0].code == "1"
+    assert gap(index.search(text)) > gap(plain.search(text)) + 0.02
