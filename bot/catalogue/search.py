@@ -185,6 +185,10 @@ _STOP_TABLE: Dict[str, Optional[str]] = {phrase: None for phrase in _STOP_PHRASE
 _STOP_LONGEST = max(len(p.split()) for p in _STOP_PHRASES)
 
 
+# Question and filler words that never belong to a procedure's name, even beside one of its words.
+_ALWAYS_STOP = set("khong ko k a ah nhe oi gi j z ad admin".split())
+
+
 def _is_stop(token: Token) -> bool:
     folded, marked = token
     if marked == _CONTENT:
@@ -202,7 +206,7 @@ def _drop_stop_words(tokens: List[Token], known_bigrams: set) -> str:
             before = tokens[i - 1] if i else None
             after = tokens[i + 1] if i + 1 < len(tokens) else None
             # A stop word is kept next to a content word it forms a known phrase with ("thế chấp").
-            in_phrase = (
+            in_phrase = word not in _ALWAYS_STOP and (
                 (before is not None and not _is_stop(before) and f"{before[0]} {word}" in known_bigrams)
                 or (after is not None and not _is_stop(after) and f"{word} {after[0]}" in known_bigrams)
             )
