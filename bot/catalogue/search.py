@@ -24,7 +24,7 @@ _RAW_WORD = re.compile(r"[^\W_]+(?:[.\-/][^\W_]+)*")
 _STOP_PHRASES = [
     "nhu the nao", "the nao", "lam sao", "lam the nao", "cach nao", "o dau", "cho nao", "bao lau",
     "bao nhieu", "mat phi", "le phi", "chi phi", "giay to", "giay ma", "ho so gom", "can mang",
-    "mang theo", "chuan bi", "duoc khong", "co duoc", "truc tuyen", "qua mang", "online",
+    "mang theo", "chuan bi", "duoc khong", "co duoc", "truc tuyen", "qua mang", "tren mang", "online",
     "cac buoc", "quy trinh", "mat tien", "ton tien", "het tien", "bao nhieu tien", "mat bao lau", "thu tuc gi", "thu tuc", "can lam", "phai lam", "muon lam",
     "nop o", "o dau", "bao gio", "khi nao", "mat bao", "ngay nao", "xin hoi", "cho hoi",
     "hoi chut", "giup voi", "giup em", "giup toi", "giup minh", "admin oi", "gia dinh",
@@ -35,7 +35,7 @@ _STOP_PHRASES = [
     "mat bao nhieu", "bao nhieu ngay", "bao nhieu hom", "bao nhieu tuan", "bao nhieu thang",
     "may ngay", "may hom", "may tuan", "may thang", "lau khong", "lau ko",
     # When the result comes: "bao giờ có kết quả", "nhận kết quả ở đâu".
-    "co ket qua", "nhan ket qua", "tra ket qua", "lay ket qua", "ket qua",
+    "co ket qua", "nhan ket qua", "tra ket qua", "lay ket qua", "ket qua", "lay duoc", "lay o dau",
 ]
 _STOP_WORDS = set(
     "toi minh em anh chi ban admin ad oi a ah ha nhe nha nhi vay roi thi la va cua cho di "
@@ -381,6 +381,11 @@ class SearchIndex:
                 for index in self._phrases.get(" ".join(words[start : start + n]), ()):
                     bonus[index] = max(bonus[index], share)
         return bonus
+
+    def holds_name(self, query: str, ref: str) -> bool:
+        """Whether the message holds a whole name or alias of this procedure ("đăng ký tạm trú")."""
+        index = self._by_ref.get(ref)
+        return index is not None and bool(self._phrase_scores(self.expand(query))[index])
 
     def _age_band(self, age: int) -> np.ndarray:
         """Entries whose name is for children of this age (under 14, under 6)."""

@@ -140,6 +140,10 @@ class CatalogueService:
     def search(self, query: str, top: int = 3) -> List[Hit]:
         return self._snap.index.search(query, top=top)
 
+    def holds_name(self, text: str, code: str) -> bool:
+        """Whether the text holds a whole name or alias of the procedure."""
+        return self._snap.index.holds_name(text, code)
+
     def query_terms(self, text: str) -> List[str]:
         """The words of ``text`` the search matches on (question words dropped)."""
         return self._snap.index.expand(text).split()

@@ -94,6 +94,9 @@ async def test_a_follow_up_that_brushes_other_names_stays_on_the_context(service
     ("mở quán karaoke cần giấy phép gì", "ask_documents", "1.001029"),
     ("chứng thực chữ ký trên giấy ủy quyền ở đâu", "ask_agency", "2.000884"),
     ("có cần xin giấy phép xây dựng nhà ở không", "find_procedure", "1.013225"),
+    # A situation told in full names its procedure even when no alias is in it word for word.
+    ("tôi vừa mua lại chiếc xe máy cũ của hàng xóm, giờ muốn đứng tên chính chủ thì cần giấy tờ gì",
+     "ask_documents", "1.013076"),
 ])
 async def test_a_follow_up_that_names_another_procedure_replaces_the_context(services, text, intent, code):
     slots = await run(tracker(text, intent, slots={"procedure_code": "1.004873"}))
@@ -103,6 +106,11 @@ async def test_a_follow_up_that_names_another_procedure_replaces_the_context(ser
 async def test_new_procedure_replaces_the_context(services):
     slots = await run(tracker("còn đăng ký tạm trú thì sao", "find_procedure", slots={"procedure_code": "1.001456"}))
     assert slots["procedure_code"] == "1.004194"
+
+
+async def test_a_vague_aspect_question_offers_choices(services):
+    slots = await run(tracker("làm thẻ ở đâu", "ask_agency"))
+    assert slots["procedure_state"] == "ambiguous"
 
 
 async def test_follow_up_without_context_asks(services):
