@@ -71,7 +71,7 @@ def _leads(catalogue: CatalogueService, hits: List[Hit]) -> bool:
     return len(hits) == 1 or hits[0].score - hits[1].score >= MARGIN or _covers(catalogue, hits[0], hits[1])
 
 
-def asks_about_a_paper(text: str, terms: int) -> bool:
+def _asks_about_a_paper(text: str, terms: int) -> bool:
     """Whether a follow-up asks about a paper to bring rather than naming a procedure to do."""
     folded = " ".join(words(text))
     return bool(_PAPER_KIND.search(folded) or (terms <= PAPER_QUESTION_TERMS and _NEEDS_PAPER.search(folded)))
@@ -79,7 +79,7 @@ def asks_about_a_paper(text: str, terms: int) -> bool:
 
 def _names_another(catalogue: CatalogueService, text: str, hits: List[Hit], terms: int) -> bool:
     """With a procedure in context: whether an aspect question names another procedure."""
-    if not hits or hits[0].score < STRONG_SCORE or asks_about_a_paper(text, terms):
+    if not hits or hits[0].score < STRONG_SCORE or _asks_about_a_paper(text, terms):
         return False
     return hits[0].score >= SWITCH_SCORE or terms >= SWITCH_TERMS or catalogue.holds_name(text, hits[0].code)
 

@@ -370,22 +370,28 @@ class SearchIndex:
             scores = scores - self.again_penalty * (self._again & matched)
         return scores
 
+    def _held_names(self, text: str) -> Dict[int, int]:
+        """Entries whose whole name or alias the expanded text holds -> the longest one's word count."""
+        held: Dict[int, int] = {}
+        words = text.split()
+        for n in range(2, min(_LONGEST_PHRASE, len(words)) + 1):
+            for start in range(len(words) - n + 1):
+                for index in self._phrases.get(" ".join(words[start : start + n]), ()):
+                    held[index] = n  # n grows: the last one seen is the longest
+        return held
+
     def _phrase_scores(self, text: str) -> np.ndarray:
         """A bonus for entries whose whole name or alias the message holds ("đăng ký tạm trú"),
         growing with the phrase's length up to four words."""
         bonus = np.zeros(len(self.entries), dtype=np.float32)
-        words = text.split()
-        for n in range(2, min(_LONGEST_PHRASE, len(words)) + 1):
-            share = self.phrase_bonus * min(1.0, n / 4)
-            for start in range(len(words) - n + 1):
-                for index in self._phrases.get(" ".join(words[start : start + n]), ()):
-                    bonus[index] = max(bonus[index], share)
+        for index, n in self._held_names(text).items():
+            bonus[index] = self.phrase_bonus * min(1.0, n / 4)
         return bonus
 
     def holds_name(self, query: str, ref: str) -> bool:
         """Whether the message holds a whole name or alias of this procedure ("đăng ký tạm trú")."""
         index = self._by_ref.get(ref)
-        return index is not None and bool(self._phrase_scores(self.expand(query))[index])
+        return index is not None and index in self._held_names(self.expand(query))
 
     def _age_band(self, age: int) -> np.ndarray:
         """Entries whose name is for children of this age (under 14, under 6)."""

@@ -44,7 +44,7 @@ class _Snapshot:
     procedures: Dict[str, Procedure]
     life_events: List[dict]
     court_matters: Optional["re.Pattern[str]"] = None  # phrases of matters courts decide, folded
-    court_not_after: "re.Pattern[str]" = re.compile(r"(?!)")  # ... unless after these words
+    court_not_after: Optional["re.Pattern[str]"] = None  # ... unless right after these words
 
 
 def _build(rows, meta_row) -> _Snapshot:
@@ -81,7 +81,7 @@ def _build(rows, meta_row) -> _Snapshot:
         by_code,
         life_events,
         _words_pattern(court.get("phrases", []), r"\b(?:%s)\b"),
-        _words_pattern(court.get("not_after", []), r"\b(?:%s)$") or re.compile(r"(?!)"),
+        _words_pattern(court.get("not_after", []), r"\b(?:%s)$"),
     )
 
 
@@ -155,7 +155,8 @@ class CatalogueService:
             return None
         folded = " ".join(words(text))
         for match in snap.court_matters.finditer(folded):
-            if not snap.court_not_after.search(folded[: match.start()].rstrip()):
+            before = folded[: match.start()].rstrip()
+            if snap.court_not_after is None or not snap.court_not_after.search(before):
                 return match.group(0)
         return None
 

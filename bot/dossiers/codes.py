@@ -14,6 +14,7 @@ from typing import Optional
 
 from bot.codes import DASHES, find_codes
 from bot.dossiers.errors import InvalidDossierCode
+from bot.settings import DEFAULT_PROCEDURE_CODE_PATTERN
 
 _WHITESPACE = re.compile(r"\s+")
 # Something a user typed as a code: groups of letters/digits joined by dots or dashes, with digits.
@@ -78,7 +79,8 @@ def looks_like_code(text: Optional[str]) -> bool:
 # In a message that asks for a lookup: a token of letters/digits joined by dots or dashes.
 _ATTEMPT = re.compile(r"(?<![\w.\-])[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)+(?![\w\-])")
 _DATE = re.compile(r"\d{1,2}[.\-]\d{1,2}(?:[.\-]\d{2,4})?")
-_PROCEDURE_CODE = re.compile(r"[1-3]\.\d{6}(?:\.[A-Za-z0-9]{2,6})?")
+_PHONE = re.compile(r"0\d{2,3}(?:[.\-]\d{3,4}){2}")
+_PROCEDURE_CODE = re.compile(DEFAULT_PROCEDURE_CODE_PATTERN, re.IGNORECASE)
 
 
 def attempts_code(text: Optional[str]) -> bool:
@@ -97,12 +99,9 @@ def attempts_code(text: Optional[str]) -> bool:
         if _DATE.fullmatch(found) or _PROCEDURE_CODE.fullmatch(found):
             continue
         separators = sum(ch in ".-" for ch in found)
-        if any(ch.isalpha() for ch in found) or separators >= 2 and not _PHONE.fullmatch(found):
+        if any(ch.isalpha() for ch in found) or (separators >= 2 and not _PHONE.fullmatch(found)):
             return True
     return False
-
-
-_PHONE = re.compile(r"0\d{2,3}(?:[.\-]\d{3,4}){2}")
 
 
 @lru_cache(maxsize=8)
