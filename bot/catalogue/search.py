@@ -44,11 +44,41 @@ _STOP_WORDS = set(
     "nop nen hien bay gio theo mang vao ra kieu tui the con sao lau dau ne ni ri hong".split()
 )
 _FOREIGN = re.compile(r"yeu to nuoc ngoai|khu vuc bien gioi|luu dong|co quan dai dien|o nuoc ngoai")
-_FOREIGN_QUERY = re.compile(
-    r"nuoc ngoai|bien gioi|luu dong|dai su quan|lanh su|ngoai quoc|viet kieu|quoc tich|"
+# A foreign person, country or papers in the message: the "có yếu tố nước ngoài" twin of a civil
+# status procedure is the one the law applies (a child of a Japanese father, a Korean bride).
+_FOREIGN_PERSON = re.compile(
+    r"nuoc ngoai|dai su quan|lanh su|ngoai quoc|viet kieu|quoc tich|"
     r"\b(?:han quoc|nguoi han|dai loan|nhat ban|nguoi nhat|trung quoc|nguoi hoa|my|hoa ky|"
     r"duc|phap|uc|anh quoc|canada|lao|campuchia|thai lan|singapore|nga|tay)\b"
 )
+_FOREIGN_QUERY = re.compile(rf"bien gioi|luu dong|{_FOREIGN_PERSON.pattern}")
+_FOREIGN_TWIN = " co yeu to nuoc ngoai"  # "đăng ký khai sinh có yếu tố nước ngoài"
+_PROCEDURE_PREFIX = re.compile(r"^thu tuc ")
+# Social-insurance entitlements are published twice: by BHXH's own ministry (Finance, since BHXH
+# moved under it in March 2025), whose version citizens file, and by the Ministry of Home Affairs
+# (policy side, field "Bảo hiểm xã hội"). Namesakes of the second kind come after the first.
+_SUPERSEDED = {("Bộ Nội vụ", "Bảo hiểm xã hội")}
+# Correction procedures ("cải chính hộ tịch", "đính chính giấy chứng nhận", "chỉnh sửa văn bằng"):
+# lifted when the message asks to correct something written wrong ("ghi sai", "sửa lại").
+_CORRECTION_NAME = re.compile(r"\b(?:cai chinh|dinh chinh|chinh sua|sai sot|dieu chinh thong tin)\b")
+_CORRECTION_PHRASES = re.compile(r"\b(?:dinh chinh|cai chinh|chinh sua|sai sot|ghi sai|bi sai|sai ten|sai ngay)\b")
+_CORRECTION_MARKED = {"sửa", "nhầm"}  # "sai" has no marks: only in phrases ("ghi sai")
+_CORRECTION_WORDS = {"sua", "nham"}  # plain "sua" is also sữa (milk): not beside "tra", "bot", "tuoi"
+_NOT_CORRECTION = {"tra", "bot", "tuoi", "chua", "dac"}  # trà sữa, sữa bột, sữa tươi, sửa chữa (repair)
+# Specific actions of procedure names (folded): a message that names one lifts the procedures
+# whose name does ("gia hạn giấy phép xây dựng" is not "cấp giấy phép xây dựng"). Re-issues and
+# corrections have their own rules above. (message words, name words)
+_ACTIONS = [
+    (r"gia han", r"gia han"),
+    (r"xoa", r"xoa"),
+    (r"tach", r"tach"),
+    (r"trinh bao|bao mat", r"trinh bao"),
+    (r"truy linh|chua (?:linh|nhan)", r"truy linh"),
+    (r"uy quyen|(?:linh|nhan) thay", r"uy quyen"),
+    (r"tam (?:ngung|nghi|dung)", r"tam ngung|tam dung"),
+    (r"chuyen (?:noi|di|den|huong)", r"chuyen (?:noi|di|den|huong)"),
+]
+_ACTIONS_COMPILED = [(re.compile(rf"\b(?:{q})\b"), re.compile(rf"\b(?:{n})\b")) for q, n in _ACTIONS]
 # "8 tuổi": the age decides between the variants of a procedure (ID card under/over 14, ...).
 _AGE = re.compile(r"\b(\d{1,3}) ?tuoi\b")
 _LONGEST_PHRASE = 10  # words of a name or alias looked for whole in a message
@@ -79,6 +109,7 @@ class Entry:
     slug: Optional[str] = None
     aliases: Tuple[str, ...] = ()
     local: bool = False  # done at the commune level: where citizens go
+    superseded: bool = False  # a policy-side duplicate of a procedure citizens file elsewhere
 
 
 # Agencies of the commune level. The national list predates the two-tier reform of 1 July 2025:
@@ -90,6 +121,11 @@ _LOCAL_AGENCY = re.compile(r"cấp xã|xã, phường|công an xã|ủy ban nhâ
 def is_local(agencies: Iterable[str]) -> bool:
     """Whether a procedure is done at the commune level, near citizens, from its agencies."""
     return any(_LOCAL_AGENCY.search(agency) for agency in agencies)
+
+
+def is_superseded(ministry: str, field: str) -> bool:
+    """Whether a procedure is a duplicate publication of one citizens file with another agency."""
+    return (ministry.strip(), field.strip()) in _SUPERSEDED
 
 
 @dataclass(frozen=True)
@@ -155,30 +191,73 @@ def _asks_again(query: str, expanded: str) -> bool:
     return bool(_AGAIN_PHRASES.search(" ".join(t[0] for t in tokens) + " " + expanded))
 
 
+def _asks_correction(query: str) -> bool:
+    """Whether a message asks to correct something written wrong ("ghi sai ngày sinh", "sửa tên")."""
+    tokens = _tokens(query)
+    for i, (folded, marked) in enumerate(tokens):
+        after = tokens[i + 1][0] if i + 1 < len(tokens) else ""
+        before = tokens[i - 1][0] if i else ""
+        if after == "chua" or (not marked and (before in _NOT_CORRECTION or after in _NOT_CORRECTION)):
+            continue  # repair ("sửa chữa"), or milk
+        if (marked and marked in _CORRECTION_MARKED) or (not marked and folded in _CORRECTION_WORDS):
+            return True
+    return bool(_CORRECTION_PHRASES.search(" ".join(t[0] for t in tokens)))
+
+
 def _folded(text: str) -> str:
     """A phrase's folded words, as queries are read (synonym keys and values)."""
     return " ".join(token[0] for token in _tokens(text))
 
 
-def _replace_phrases(tokens: List[Token], table: Dict[str, Optional[str]], longest: int) -> List[Token]:
-    """Greedy longest-first, left-to-right phrase replacement on folded words; None drops the phrase.
+def _replace_phrases(
+    tokens: List[Token],
+    table: Dict[str, Optional[str]],
+    longest: int,
+    marks: Optional[Dict[str, Tuple[str, ...]]] = None,
+) -> List[Token]:
+    """Phrase replacement on folded words; None drops the phrase.
 
-    Replaced text is emitted as content tokens, never matched or dropped again.
+    The phrases chosen cover as many words as possible ("hồ sơ bảo hiểm thất nghiệp" is "bảo
+    hiểm thất nghiệp", not "sổ bảo hiểm" from the folded "so bao hiem"); on a tie, the earlier and
+    longer one. ``marks`` gives a phrase's words as written with diacritics: a word typed with
+    marks must have the same ones ("hồ sơ" is not "sổ"). Replaced text is emitted as content
+    tokens, never matched or dropped again.
     """
+    size = len(tokens)
+    covered = [0] * (size + 1)  # most words covered by phrases from position i on
+    taken = [0] * (size + 1)  # length of the phrase taken at i (0: the word is kept)
+    for i in range(size - 1, -1, -1):
+        covered[i], taken[i] = covered[i + 1], 0
+        for n in range(min(longest, size - i), 0, -1):
+            phrase = " ".join(t[0] for t in tokens[i : i + n])
+            if phrase not in table or not _marks_agree(tokens[i : i + n], (marks or {}).get(phrase)):
+                continue
+            total = n + covered[i + n]
+            if total > covered[i] or (total == covered[i] and not taken[i]):  # a phrase over a kept word
+                covered[i], taken[i] = total, n
     out: List[Token] = []
     i = 0
-    while i < len(tokens):
-        for n in range(min(longest, len(tokens) - i), 0, -1):
-            phrase = " ".join(t[0] for t in tokens[i : i + n])
-            if phrase in table:
-                if table[phrase]:
-                    out.extend((word, _CONTENT) for word in table[phrase].split())
-                i += n
-                break
+    while i < size:
+        n = taken[i]
+        if n:
+            replacement = table[" ".join(t[0] for t in tokens[i : i + n])]
+            if replacement:
+                out.extend((word, _CONTENT) for word in replacement.split())
+            i += n
         else:
             out.append(tokens[i])
             i += 1
     return out
+
+
+def _marks_agree(tokens: List[Token], written: Optional[Tuple[str, ...]]) -> bool:
+    """Whether words typed with diacritics have those of the phrase as written (if it has any)."""
+    if not written:
+        return True
+    return all(
+        not marked or marked == _CONTENT or not has_diacritics(word) or marked == word
+        for (_, marked), word in zip(tokens, written)
+    )
 
 
 _STOP_TABLE: Dict[str, Optional[str]] = {phrase: None for phrase in _STOP_PHRASES}
@@ -228,7 +307,11 @@ class SearchIndex:
     synonyms: Dict[str, List[str]] = field(default_factory=dict)
     curated_bonus: float = 0.08
     foreign_penalty: float = 0.12
-    again_penalty: float = 0.06
+    again_penalty: float = 0.06  # re-issue namesakes when the message does not ask again
+    again_bonus: float = 0.04  # ... and when it does ("đăng ký lại", "bị cháy", "thất lạc")
+    correction_bonus: float = 0.08  # correction procedures when the message asks to correct ("ghi sai")
+    action_bonus: float = 0.06  # a specific action named in the message ("gia hạn", "tách", "trình báo")
+    superseded_penalty: float = 0.08  # as much as a curated record counts: the version citizens file
     local_bonus: float = 0.02
     phrase_bonus: float = 0.04  # a name or alias found whole in the message (full for 4+ words)
     weights: Tuple[float, float, float] = (0.35, 0.3, 0.35)  # word cosine, word coverage, char cosine
@@ -244,6 +327,9 @@ class SearchIndex:
             _folded(k): " ".join(_folded(v) for v in values) for k, values in self.synonyms.items()
         }
         self._synonym_longest = max((len(k.split()) for k in self._synonym_table), default=1)
+        self._synonym_marks: Dict[str, Tuple[str, ...]] = {
+            _folded(k): tuple(_RAW_WORD.findall(nfc(k).lower())) for k in self.synonyms
+        }
         texts: List[str] = []
         owners: List[int] = []
         name_rows: List[int] = []
@@ -279,22 +365,31 @@ class SearchIndex:
                 prior[index] += self.curated_bonus
             elif entry.local:  # among other namesakes, the one done at the commune level
                 prior[index] += self.local_bonus
+            if entry.superseded and not entry.slug:
+                prior[index] -= self.superseded_penalty
         self._prior = prior
         names = [normalise(entry.name) for entry in self.entries]
         self._foreign = np.array([bool(_FOREIGN.search(name)) for name in names])
         self._again = np.array([bool(_AGAIN.search(name)) for name in names])
+        # Domestic procedures with a foreign-element twin ("đăng ký khai sinh" for "... có yếu tố
+        # nước ngoài"): the twin replaces them when the message speaks of a foreigner.
+        plain_names = [_PROCEDURE_PREFIX.sub("", name) for name in names]
+        twins = {name[: -len(_FOREIGN_TWIN)] for name in plain_names if name.endswith(_FOREIGN_TWIN)}
+        self._domestic_twin = np.array([name in twins for name in plain_names])
+        self._correction = np.array([bool(_CORRECTION_NAME.search(name)) for name in names])
+        self._actions = [np.array([bool(n.search(name)) for name in names]) for _, n in _ACTIONS_COMPILED]
         self._under14 = np.array(["duoi 14 tuoi" in name for name in names])
         self._under6 = np.array(["duoi 6 tuoi" in name for name in names])
         self._over14 = np.array(["tu du 14 tuoi" in name for name in names])
 
     def _rewrite(self, text: str) -> str:
         """Folded words of a document text, colloquial phrases in official wording (as queries are)."""
-        tokens = _replace_phrases(_tokens(text), self._synonym_table, self._synonym_longest)
+        tokens = _replace_phrases(_tokens(text), self._synonym_table, self._synonym_longest, self._synonym_marks)
         return " ".join(token[0] for token in tokens)
 
     def expand(self, query: str) -> str:
         """The query's words, colloquial phrases replaced by the official wording, question words dropped."""
-        tokens = _replace_phrases(_tokens(query), self._synonym_table, self._synonym_longest)
+        tokens = _replace_phrases(_tokens(query), self._synonym_table, self._synonym_longest, self._synonym_marks)
         cleaned = _drop_stop_words(tokens, self._bigrams)
         return cleaned
 
@@ -361,13 +456,23 @@ class SearchIndex:
                 scores = scores + self.foreign_penalty * (self._age_band(int(age.group(1))) & close)
         elif age:
             scores = scores - self.foreign_penalty * ((self._under14 | self._under6) & matched)
-        # Namesakes with a foreign element (or mobile, border, consular): only when asked for.
+        # Namesakes with a foreign element (or mobile, border, consular): only when asked for;
+        # for a foreign person, their domestic twins go down as much.
         sign = 1.0 if _FOREIGN_QUERY.search(text) else -1.0
         scores = scores + sign * self.foreign_penalty * (self._foreign & matched)
+        if _FOREIGN_PERSON.search(text):
+            scores = scores - self.foreign_penalty * (self._domestic_twin & matched)
         # Re-registration and re-issue namesakes: pushed down unless the message speaks of
-        # doing it again, or of a lost or damaged paper.
-        if not _asks_again(query, text):
+        # doing it again, or of a lost or damaged paper, and then lifted.
+        if _asks_again(query, text):
+            scores = scores + self.again_bonus * (self._again & matched)
+        else:
             scores = scores - self.again_penalty * (self._again & matched)
+        for (asked, _), named in zip(_ACTIONS_COMPILED, self._actions):
+            if asked.search(text):
+                scores = scores + self.action_bonus * (named & matched)
+        if _asks_correction(query):
+            scores = scores + self.correction_bonus * (self._correction & matched)
         return scores
 
     def _held_names(self, text: str) -> Dict[int, int]:

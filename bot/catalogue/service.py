@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue.records import CuratedRecord
-from bot.catalogue.search import Entry, Hit, SearchIndex, is_local
+from bot.catalogue.search import Entry, Hit, SearchIndex, is_local, is_superseded
 from bot.catalogue.tables import catalogue_meta, procedures
 from bot.text import words
 
@@ -69,6 +69,7 @@ def _build(rows, meta_row) -> _Snapshot:
                 slug=row.slug,
                 aliases=tuple(json.loads(row.aliases or "[]")) + ((row.name,) if detail else ()),
                 local=is_local(procedure.agencies),
+                superseded=is_superseded(row.issuing_ministry, row.field),
             )
         )
     extras = json.loads(meta_row.extras) if meta_row is not None else {}
