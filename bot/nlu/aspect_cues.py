@@ -30,12 +30,15 @@ CUES: Dict[str, str] = {
     "ask_documents": (
         r"\bgiay to (?:gi|nao)\b|\bgiay gi\b|\bcan nhung gi\b|\bmang (?:theo )?(?:nhung )?gi\b|"
         r"\bmang theo\b|\bchuan bi (?:nhung )?(?:gi|giay)\b|\bho so (?:gom|can|xin)\b|\bmau to khai\b|"
-        r"\bthanh phan ho so\b"
+        r"\bthanh phan ho so\b|\b(?:thi|la) can (?:nhung )?gi\b|\bho so (?:gi|j|nao)\b"
     ),
     "ask_online": r"\bonline\b|\btruc tuyen\b|\bqua mang\b|\btren mang\b|\btren vneid\b",
     "ask_steps": r"\bcac buoc\b|\bmay buoc\b|\btung buoc\b|\btrinh tu\b|\bquy trinh\b|\bthu tu\b|\bbuoc (?:dau|nao)\b",
     "ask_duration": r"\bbao lau\b|\bmay ngay\b|\bbao nhieu ngay\b|\bbao gio (?:co|nhan|xong)\b|\bkhi nao (?:co|nhan|xong)\b",
-    "ask_fee": r"\bbao nhieu tien\b|\ble phi\b|\bmat phi\b|\bchi phi\b|\bton bao nhieu\b|\bhet bao nhieu\b|\bphi bao nhieu\b",
+    "ask_fee": (  # "hỗ trợ chi phí học tập / mai táng" names a benefit, not its fee
+        r"\bbao nhieu tien\b|\ble phi\b|\bmat phi\b|\bchi phi\b(?! (?:hoc tap|mai tang|sinh hoat|kham))|"
+        r"\bton bao nhieu\b|\bhet bao nhieu\b|\bphi bao nhieu\b"
+    ),
 }
 
 

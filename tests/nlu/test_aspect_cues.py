@@ -38,3 +38,17 @@ def test_cues_without_diacritics_and_abbreviations():
     assert cue_intent("lam ho chieu online dc ko") == "ask_online"
     assert cue_intent("dang ky ket hon can giay to j") == "ask_documents"
     assert cue_intent("doi bang lai mat bao lau") == "ask_duration"
+
+
+def test_a_situation_ending_in_what_is_needed_asks_for_the_documents():
+    assert cue_intent("mới mua xe điện cho con, đăng ký biển số thì cần gì") == "ask_documents"
+    assert cue_intent("lam ho chieu thi can nhung gi a") == "ask_documents"
+    # "cần làm gì" asks which procedure applies (docs/INTENTS.md).
+    assert cue_intent("con mới sinh thì cần làm gì") is None
+
+
+def test_a_benefit_named_after_costs_is_no_fee_question():
+    # "hỗ trợ chi phí học tập" is a benefit: the question is about its documents.
+    assert cue_intent("xin hỗ trợ chi phí học tập cho con cần những giấy tờ nào") == "ask_documents"
+    assert cue_intent("làm sổ đỏ chi phí bao nhiêu") == "ask_fee"
+    assert cue_intent("chong mat, gia dinh lam huong tu tuat can ho so gi") == "ask_documents"
