@@ -266,6 +266,9 @@ _STOP_LONGEST = max(len(p.split()) for p in _STOP_PHRASES)
 
 # Question and filler words that never belong to a procedure's name, even beside one of its words.
 _ALWAYS_STOP = set("khong ko k a ah nhe oi gi j z ad admin".split())
+# ... and, typed with their marks, words that are never part of a name: "thì" is not "thi" (exam),
+# "tôi" not "tội", "em" not "êm".
+_ALWAYS_STOP_MARKED = set("thì tôi mình bạn em anh chị của là và nhé vậy hả à ạ ơi".split())
 
 
 def _is_stop(token: Token) -> bool:
@@ -285,7 +288,7 @@ def _drop_stop_words(tokens: List[Token], known_bigrams: set) -> str:
             before = tokens[i - 1] if i else None
             after = tokens[i + 1] if i + 1 < len(tokens) else None
             # A stop word is kept next to a content word it forms a known phrase with ("thế chấp").
-            in_phrase = word not in _ALWAYS_STOP and (
+            in_phrase = word not in _ALWAYS_STOP and token[1] not in _ALWAYS_STOP_MARKED and (
                 (before is not None and not _is_stop(before) and f"{before[0]} {word}" in known_bigrams)
                 or (after is not None and not _is_stop(after) and f"{word} {after[0]}" in known_bigrams)
             )

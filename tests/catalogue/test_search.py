@@ -230,3 +230,9 @@ def test_phrases_cover_the_most_words_and_respect_diacritics():
     assert index.expand("mất sổ bảo hiểm") == "mat so bao hiem xa hoi"
     assert index.expand("làm hộ sổ đỏ") == "ho giay chung nhan"
     assert index.expand("hồ sơ đỏ") == "ho so do"  # "sơ" typed with its marks is not "sổ"
+
+
+def test_a_stop_word_typed_with_its_marks_is_never_part_of_a_name():
+    # "dự thi" (sit an exam) is a phrase of some names; "thì" (then) typed with its marks is not "thi".
+    assert "thi" not in clean_query("khiếu nại lần đầu thì nộp đơn ở đâu", {"dau thi", "thi nop"}).split()
+    assert "thi" in clean_query("dang ky du thi tot nghiep", {"du thi"}).split()
