@@ -268,7 +268,9 @@ _STOP_LONGEST = max(len(p.split()) for p in _STOP_PHRASES)
 _ALWAYS_STOP = set("khong ko k a ah nhe oi gi j z ad admin".split())
 # ... and, typed with their marks, words that are never part of a name: "thì" is not "thi" (exam),
 # "tôi" not "tội", "em" not "êm".
-_ALWAYS_STOP_MARKED = set("thì tôi mình bạn em anh chị của là và nhé vậy hả à ạ ơi".split())
+_ALWAYS_STOP_MARKED = set(
+    "thì tôi mình bạn em anh chị của là và nhé nha nhỉ vậy hả à ạ ơi muốn rồi gì dạ vâng nè tui giùm dùm".split()
+)
 
 
 def _is_stop(token: Token) -> bool:
