@@ -85,6 +85,9 @@ ABBREVIATIONS = {
     "ck": "chuyen khoan",
     "vs": "voi",
     "tp": "thanh pho",
+    "bv": "benh vien",
+    "cty": "cong ty",
+    "hk": "ho khau",
     "xe mays": "xe may",
 }
 
