@@ -7,7 +7,9 @@ BOT := $(VENV)/bin/bot
 ACTION_SERVER_PORT := 5055
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
-TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' -not -path 'data/procedures/*')
+# The NLU code (tokenizer, abbreviations) shapes the features too: a change to it retrains.
+TRAINING_INPUTS := config.yml $(wildcard domain/*.yml) $(shell find data -name '*.yml' -not -path 'data/procedures/*') \
+	$(wildcard bot/nlu/*.py) bot/text.py
 
 .PHONY: help install data train run shell test test-fast test-integration validate evaluate bench bench-load lint-deploy browser clean
 
@@ -37,9 +39,10 @@ var/.imported: $(VENV)/.installed data/procedures/national_procedures.jsonl $(wi
 
 data: var/.imported
 
-# Train only when no model exists or the training inputs changed.
+# Train only when no model exists or the training inputs changed; --force, because Rasa's own
+# cache does not see changes to our component code.
 models/.trained: $(VENV)/.installed $(TRAINING_INPUTS)
-	$(RASA) train --domain domain --data data --config config.yml --out models --fixed-model-name assistant
+	$(RASA) train --force --domain domain --data data --config config.yml --out models --fixed-model-name assistant
 	touch $@
 
 train: models/.trained

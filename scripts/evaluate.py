@@ -21,7 +21,7 @@ async def main() -> int:
     parser.add_argument(
         "--set",
         action="append",
-        help="YAML sets to score (default: the held-out set, then the development set used for tuning)",
+        help="YAML sets to score (default: the held-out set, then the two development sets used for tuning)",
     )
     parser.add_argument("--misses", action="store_true", help="print the misclassified messages")
     args = parser.parse_args()
@@ -43,7 +43,8 @@ async def main() -> int:
     agent = Agent.load(model)
     services = await open_services()
     try:
-        for path in args.set or ["tests/evaluation/heldout.yml", "tests/evaluation/dev.yml"]:
+        default = ["tests/evaluation/heldout.yml", "tests/evaluation/dev.yml", "tests/evaluation/dev2.yml"]
+        for path in args.set or default:
             examples = load_examples(Path(path))
             predicted = []
             for example in examples:
