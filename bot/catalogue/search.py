@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -61,10 +61,6 @@ _SUPERSEDED = {("Bộ Nội vụ", "Bảo hiểm xã hội")}
 # Correction procedures ("cải chính hộ tịch", "đính chính giấy chứng nhận", "chỉnh sửa văn bằng"):
 # lifted when the message asks to correct something written wrong ("ghi sai", "sửa lại").
 _CORRECTION_NAME = re.compile(r"\b(?:cai chinh|dinh chinh|chinh sua|sai sot|dieu chinh thong tin)\b")
-_CORRECTION_PHRASES = re.compile(r"\b(?:dinh chinh|cai chinh|chinh sua|sai sot|ghi sai|bi sai|sai ten|sai ngay)\b")
-_CORRECTION_MARKED = {"sửa", "nhầm"}  # "sai" has no marks: only in phrases ("ghi sai")
-_CORRECTION_WORDS = {"sua", "nham"}  # plain "sua" is also sữa (milk): not beside "tra", "bot", "tuoi"
-_NOT_CORRECTION = {"tra", "bot", "tuoi", "chua", "dac"}  # trà sữa, sữa bột, sữa tươi, sửa chữa (repair)
 # Specific actions of procedure names (folded): a message that names one lifts the procedures
 # whose name does ("gia hạn giấy phép xây dựng" is not "cấp giấy phép xây dựng"). Re-issues and
 # corrections have their own rules above. (message words, name words)
@@ -96,9 +92,6 @@ _SEARCH_ABBREVIATIONS = {
 }
 # Re-registration and re-issue namesakes ("đăng ký lại khai sinh"): only when the message says so.
 _AGAIN = re.compile(r"\b(?:dang ky lai|cap lai|lam lai|cap doi)\b|^doi\b")
-_AGAIN_WORDS = {"lai", "hong", "rach", "chay", "nat"}  # plain "doi" is also đời, đòi, đợi
-_AGAIN_MARKED = {"lại", "hỏng", "rách", "cháy", "nát", "đổi"}
-_AGAIN_PHRASES = re.compile(r"\b(?:cap lai|dang ky lai|cap doi|doi moi|doi sang|bi mat|danh mat|lam mat|that lac|het han|gia han)\b")
 
 
 @dataclass(frozen=True)
@@ -172,36 +165,54 @@ def _tokens(text: str) -> List[Token]:
     return out
 
 
-def _asks_again(query: str, expanded: str) -> bool:
-    """Whether a message asks to do a procedure again, or speaks of a lost or damaged paper.
+@dataclass(frozen=True)
+class _Cue:
+    """Words by which a message says something (it asks again, it asks to correct).
 
-    "lại" (again) and "lái" (drive: "bằng lái") fold alike: typed with marks, the marks decide;
-    typed without, "lai" next to "xe" or after "bang"/"phep" is driving.
+    Folded words are ambiguous ("lai" is lại, again, or lái, drive), so a word typed with
+    diacritics counts if it is one of ``marked``, a word typed without if it is one of ``plain``;
+    either is left out beside a neighbour that gives it another sense (folded bigrams). Phrases
+    count over the folded words.
     """
-    tokens = _tokens(query)
-    for i, (folded, marked) in enumerate(tokens):
-        if marked:
-            if marked in _AGAIN_MARKED:
+
+    marked: FrozenSet[str]
+    plain: FrozenSet[str]
+    phrases: "re.Pattern[str]"
+    plain_not_beside: FrozenSet[str] = frozenset()
+    marked_not_beside: FrozenSet[str] = frozenset()
+
+    def said(self, tokens: List[Token], expanded: str = "") -> bool:
+        folded = [token[0] for token in tokens]
+        for i, (word, marked) in enumerate(tokens):
+            if not (marked in self.marked if marked else word in self.plain):
+                continue
+            before = f"{folded[i - 1]} {word}" if i else ""
+            after = f"{word} {folded[i + 1]}" if i + 1 < len(folded) else ""
+            if not {before, after} & (self.marked_not_beside if marked else self.plain_not_beside):
                 return True
-        elif folded in _AGAIN_WORDS:
-            after = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-            before = tokens[i - 1][0] if i else ""
-            if not (folded == "lai" and (after == "xe" or before in {"bang", "phep"})):
-                return True
-    return bool(_AGAIN_PHRASES.search(" ".join(t[0] for t in tokens) + " " + expanded))
+        return bool(self.phrases.search(" ".join(folded) + " " + expanded))
 
 
-def _asks_correction(query: str) -> bool:
-    """Whether a message asks to correct something written wrong ("ghi sai ngày sinh", "sửa tên")."""
-    tokens = _tokens(query)
-    for i, (folded, marked) in enumerate(tokens):
-        after = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-        before = tokens[i - 1][0] if i else ""
-        if after == "chua" or (not marked and (before in _NOT_CORRECTION or after in _NOT_CORRECTION)):
-            continue  # repair ("sửa chữa"), or milk
-        if (marked and marked in _CORRECTION_MARKED) or (not marked and folded in _CORRECTION_WORDS):
-            return True
-    return bool(_CORRECTION_PHRASES.search(" ".join(t[0] for t in tokens)))
+# Doing it again, or a lost or damaged paper. "lại" (again) and "lái" (drive: "bằng lái") fold
+# alike: typed with marks, the marks decide; typed without, "lai" beside "xe", "bằng", "phép" is
+# driving. Plain "doi" is also đời, đòi, đợi: only in phrases.
+_ASKS_AGAIN = _Cue(
+    marked=frozenset({"lại", "hỏng", "rách", "cháy", "nát", "đổi"}),
+    plain=frozenset({"lai", "hong", "rach", "chay", "nat"}),
+    phrases=re.compile(
+        r"\b(?:cap lai|dang ky lai|cap doi|doi moi|doi sang|bi mat|danh mat|lam mat|that lac|het han|gia han)\b"
+    ),
+    plain_not_beside=frozenset({"lai xe", "bang lai", "phep lai"}),
+)
+# Something written wrong ("ghi sai ngày sinh", "sửa tên"). "sai" has no marks: only in phrases.
+# Plain "sua" is also sữa (milk: trà sữa, sữa bột, sữa tươi, sữa đặc); "sửa chữa" is repair.
+_ASKS_CORRECTION = _Cue(
+    marked=frozenset({"sửa", "nhầm"}),
+    plain=frozenset({"sua", "nham"}),
+    phrases=re.compile(r"\b(?:dinh chinh|cai chinh|chinh sua|sai sot|ghi sai|bi sai|sai ten|sai ngay)\b"),
+    plain_not_beside=frozenset({"tra sua", "sua bot", "sua tuoi", "sua dac", "sua chua"}),
+    marked_not_beside=frozenset({"sua chua"}),
+)
 
 
 def _folded(text: str) -> str:
@@ -387,16 +398,17 @@ class SearchIndex:
         self._under6 = np.array(["duoi 6 tuoi" in name for name in names])
         self._over14 = np.array(["tu du 14 tuoi" in name for name in names])
 
+    def _official(self, tokens: List[Token]) -> List[Token]:
+        """Tokens with colloquial phrases in official wording."""
+        return _replace_phrases(tokens, self._synonym_table, self._synonym_longest, self._synonym_marks)
+
     def _rewrite(self, text: str) -> str:
         """Folded words of a document text, colloquial phrases in official wording (as queries are)."""
-        tokens = _replace_phrases(_tokens(text), self._synonym_table, self._synonym_longest, self._synonym_marks)
-        return " ".join(token[0] for token in tokens)
+        return " ".join(token[0] for token in self._official(_tokens(text)))
 
     def expand(self, query: str) -> str:
         """The query's words, colloquial phrases replaced by the official wording, question words dropped."""
-        tokens = _replace_phrases(_tokens(query), self._synonym_table, self._synonym_longest, self._synonym_marks)
-        cleaned = _drop_stop_words(tokens, self._bigrams)
-        return cleaned
+        return _drop_stop_words(self._official(_tokens(query)), self._bigrams)
 
     def _code_hits(self, query: str) -> List[Hit]:
         hits = []
@@ -410,10 +422,11 @@ class SearchIndex:
         code_hits = self._code_hits(query)
         if code_hits:  # an official code names the procedure outright
             return code_hits[:top]
-        text = self.expand(query)
+        tokens = _tokens(query)
+        text = _drop_stop_words(self._official(tokens), self._bigrams)
         if not text:
             return []
-        scores = self._scores(query, text)
+        scores = self._scores(query, tokens, text)
         top = max(1, min(top, len(self.entries)))
         candidates = np.argpartition(-scores, top - 1)[:top] if len(scores) > top else np.arange(len(scores))
         ranked = sorted(candidates, key=lambda i: -scores[i])
@@ -429,8 +442,8 @@ class SearchIndex:
             if scores[i] > 0
         ]
 
-    def _scores(self, query: str, text: str) -> np.ndarray:
-        """Every entry's score for a query and its expanded words."""
+    def _scores(self, query: str, tokens: List[Token], text: str) -> np.ndarray:
+        """Every entry's score for a query, its tokens and its expanded words."""
         query_word = self._word.transform([text])
         word = (self._word_matrix @ query_word.T).toarray().ravel()
         # Share of the query's weight that a name covers: rare words ("karaoke") count even in
@@ -469,14 +482,14 @@ class SearchIndex:
             scores = scores - self.foreign_penalty * (self._domestic_twin & matched)
         # Re-registration and re-issue namesakes: pushed down unless the message speaks of
         # doing it again, or of a lost or damaged paper, and then lifted.
-        if _asks_again(query, text):
+        if _ASKS_AGAIN.said(tokens, text):
             scores = scores + self.again_bonus * (self._again & matched)
         else:
             scores = scores - self.again_penalty * (self._again & matched)
         for (asked, _), named in zip(_ACTIONS_COMPILED, self._actions):
             if asked.search(text):
                 scores = scores + self.action_bonus * (named & matched)
-        if _asks_correction(query):
+        if _ASKS_CORRECTION.said(tokens):
             scores = scores + self.correction_bonus * (self._correction & matched)
         return scores
 
