@@ -16,10 +16,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.ranking import override_intent
 from bot.text import normalise
 
 GENERAL_INTENT = "find_procedure"
@@ -79,20 +80,5 @@ class AspectCueClassifier(GraphComponent):
             cue = cue_intent(message.get(TEXT))
             if cue is None:
                 continue
-            confidence = intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)
-            message.set(INTENT, {INTENT_NAME_KEY: cue, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True)
-            # Swap the two confidences in the ranking, so the cue leads by the classifier's margin.
-            ranking = message.get("intent_ranking") or []
-            cue_confidence = next(
-                (r.get(PREDICTED_CONFIDENCE_KEY, 0.0) for r in ranking if r.get(INTENT_NAME_KEY) == cue), 0.0
-            )
-            swapped = {GENERAL_INTENT: cue_confidence, cue: confidence}
-            ranking = sorted(
-                (
-                    {**r, PREDICTED_CONFIDENCE_KEY: swapped.get(r.get(INTENT_NAME_KEY), r.get(PREDICTED_CONFIDENCE_KEY, 0.0))}
-                    for r in ranking
-                ),
-                key=lambda r: -r[PREDICTED_CONFIDENCE_KEY],
-            )
-            message.set("intent_ranking", ranking, add_to_output=True)
+            override_intent(message, cue)
         return messages
