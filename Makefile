@@ -31,7 +31,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 install: $(VENV)/.installed
 
 # Import the procedure catalogue (and migrate the database) when the data changed.
-var/.imported: $(VENV)/.installed data/procedures/national_procedures.jsonl $(wildcard data/procedures/curated/*.yml) data/life_events.yml data/procedures/synonyms.yml $(wildcard migrations/versions/*.py)
+var/.imported: $(VENV)/.installed data/procedures/national_procedures.jsonl $(wildcard data/procedures/curated/*.yml) data/life_events.yml data/procedures/synonyms.yml data/procedures/aliases.yml data/procedures/court_matters.yml $(wildcard migrations/versions/*.py)
 	mkdir -p var
 	$(BOT) procedures import
 	$(BOT) dossiers demo

@@ -31,6 +31,7 @@ def _procedures_import(args: argparse.Namespace) -> int:
                 life_events=Path(args.life_events),
                 synonyms=Path(args.synonyms),
                 court_matters=Path(args.court_matters),
+                aliases=Path(args.aliases),
             )
         finally:
             await engine.dispose()
@@ -44,6 +45,11 @@ def _procedures_import(args: argparse.Namespace) -> int:
         f"imported {report.procedures} procedures ({report.curated} curated, "
         f"{report.removed} removed), version {report.version}"
     )
+    if report.unknown_alias_codes:
+        print(
+            f"aliases skipped, codes not in the list: {', '.join(report.unknown_alias_codes)}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -79,6 +85,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from bot.catalogue.importer import (
+        DEFAULT_ALIASES,
         DEFAULT_COURT_MATTERS,
         DEFAULT_CURATED,
         DEFAULT_LIFE_EVENTS,
@@ -97,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--life-events", default=str(DEFAULT_LIFE_EVENTS))
     imp.add_argument("--synonyms", default=str(DEFAULT_SYNONYMS))
     imp.add_argument("--court-matters", default=str(DEFAULT_COURT_MATTERS))
+    imp.add_argument("--aliases", default=str(DEFAULT_ALIASES), help="citizen wordings of uncurated procedures")
     imp.set_defaults(handler=_procedures_import)
     search = commands.add_parser("search", help="rank procedures for a query")
     search.add_argument("query")

@@ -11,13 +11,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Tuple
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue.records import (
     CuratedRecord,
+    load_aliases,
     load_court_matters,
     load_curated,
     load_life_events,
@@ -32,6 +33,7 @@ DEFAULT_NATIONAL = DATA_DIR / "national_procedures.jsonl"
 DEFAULT_CURATED = DATA_DIR / "curated"
 DEFAULT_LIFE_EVENTS = PROJECT_ROOT / "data" / "life_events.yml"
 DEFAULT_SYNONYMS = DATA_DIR / "synonyms.yml"
+DEFAULT_ALIASES = DATA_DIR / "aliases.yml"
 DEFAULT_COURT_MATTERS = DATA_DIR / "court_matters.yml"
 
 
@@ -45,6 +47,7 @@ class ImportReport:
     procedures: int
     curated: int
     removed: int
+    unknown_alias_codes: Tuple[str, ...] = ()  # aliases.yml codes not in the national list: skipped
 
 
 def _version(*paths: Path) -> str:
@@ -59,7 +62,7 @@ def _version(*paths: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _rows(national: Path, curated: List[CuratedRecord]) -> List[dict]:
+def _rows(national: Path, curated: List[CuratedRecord], aliases: Dict[str, List[str]]) -> List[dict]:
     rows = {row["code"]: row for row in read_national(national)}
     for record in curated:
         if record.code not in rows:
@@ -79,7 +82,7 @@ def _rows(national: Path, curated: List[CuratedRecord]) -> List[dict]:
                 "field": row["field"],
                 "portal_url": row["portal_url"],
                 "slug": record.slug if record else None,
-                "aliases": json.dumps(record.aliases if record else [], ensure_ascii=False),
+                "aliases": json.dumps((record.aliases if record else []) + aliases.get(code, []), ensure_ascii=False),
                 "detail": record.to_json() if record else None,
             }
         )
@@ -93,6 +96,7 @@ async def import_catalogue(
     life_events: Path = DEFAULT_LIFE_EVENTS,
     synonyms: Path = DEFAULT_SYNONYMS,
     court_matters: Path = DEFAULT_COURT_MATTERS,
+    aliases: Path = DEFAULT_ALIASES,
 ) -> ImportReport:
     """Replace the catalogue with the files' content; raises CatalogueError if they disagree."""
     try:
@@ -100,7 +104,8 @@ async def import_catalogue(
         events = load_life_events(life_events)
         synonym_map = load_synonyms(synonyms)
         court_phrases = load_court_matters(court_matters)
-        rows = _rows(national, curated)
+        alias_map = load_aliases(aliases)
+        rows = _rows(national, curated, alias_map)
     except (ValueError, OSError) as error:
         raise CatalogueError(str(error)) from error
     slugs = {record.slug for record in curated} | {row["code"] for row in rows}
@@ -108,7 +113,9 @@ async def import_catalogue(
         unknown = [ref for ref in event.procedures if ref not in slugs]
         if unknown:
             raise CatalogueError(f"life event {event.id}: unknown procedures {unknown}")
-    version = _version(national, curated_dir, life_events, synonyms, court_matters)
+    # An updated national list may drop a procedure that has aliases: the import goes on without them.
+    unknown_aliases = tuple(sorted(set(alias_map) - {row["code"] for row in rows}))
+    version = _version(national, curated_dir, life_events, synonyms, court_matters, aliases)
     extras = json.dumps(
         {
             "life_events": [event.dict() for event in events],
@@ -144,7 +151,13 @@ async def import_catalogue(
                 extras=extras,
             )
         )
-    return ImportReport(version=version, procedures=len(rows), curated=len(curated), removed=len(removed))
+    return ImportReport(
+        version=version,
+        procedures=len(rows),
+        curated=len(curated),
+        removed=len(removed),
+        unknown_alias_codes=unknown_aliases,
+    )
 
 
 def _bind(name: str):

@@ -92,6 +92,17 @@ def load_synonyms(path: Path) -> Dict[str, List[str]]:
     return {str(k): list(v) for k, v in (data.get("synonyms") or {}).items()}
 
 
+def load_aliases(path: Path) -> Dict[str, List[str]]:
+    """Official code -> citizen wordings of procedures without a curated record
+    (data/procedures/aliases.yml); raises ValueError when the file is not such a mapping."""
+    if not Path(path).exists():
+        return {}
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise ValueError(f"{path}: expected a mapping of procedure codes to lists of phrases")
+    return {str(code): [str(alias) for alias in aliases] for code, aliases in data.items()}
+
+
 def load_court_matters(path: Path) -> Dict[str, List[str]]:
     """Phrases of matters courts decide, and the words after which they are not one
     (data/procedures/court_matters.yml)."""

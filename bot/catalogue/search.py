@@ -36,6 +36,9 @@ _STOP_PHRASES = [
     "may ngay", "may hom", "may tuan", "may thang", "lau khong", "lau ko",
     # When the result comes: "bao giờ có kết quả", "nhận kết quả ở đâu".
     "co ket qua", "nhan ket qua", "tra ket qua", "lay ket qua", "ket qua", "lay duoc", "lay o dau",
+    # When it happened: "tuần trước" is not "trước bạ", "năm ngoái" not a procedure's word.
+    "tuan truoc", "thang truoc", "nam truoc", "hom truoc", "bua truoc", "luc truoc", "hoi truoc", "truoc day",
+    "tuan sau", "thang sau", "nam sau", "tuan toi", "thang toi", "nam toi", "nam ngoai", "hom qua", "hom nay",
 ]
 _STOP_WORDS = set(
     "toi minh em anh chi ban admin ad oi a ah ha nhe nha nhi vay roi thi la va cua cho di "

@@ -34,7 +34,9 @@ async def test_import_and_reimport_without_downtime(database_url, tmp_path):
     empty = tmp_path / "curated"
     empty.mkdir()
     national = _write_national(tmp_path / "n.jsonl", ROWS)
-    kwargs = dict(curated_dir=empty, life_events=tmp_path / "none.yml", synonyms=tmp_path / "none.yml")
+    kwargs = dict(
+        curated_dir=empty, life_events=tmp_path / "none.yml", synonyms=tmp_path / "none.yml", aliases=tmp_path / "none.yml"
+    )
     try:
         report = await import_catalogue(engine, national=national, **kwargs)
         assert report.procedures == 3 and report.removed == 0
@@ -61,7 +63,9 @@ async def test_bad_file_changes_nothing(sqlite_url, tmp_path):
     engine = create_engine(sqlite_url)
     empty = tmp_path / "curated"
     empty.mkdir()
-    kwargs = dict(curated_dir=empty, life_events=tmp_path / "none.yml", synonyms=tmp_path / "none.yml")
+    kwargs = dict(
+        curated_dir=empty, life_events=tmp_path / "none.yml", synonyms=tmp_path / "none.yml", aliases=tmp_path / "none.yml"
+    )
     try:
         await import_catalogue(engine, national=_write_national(tmp_path / "n.jsonl", ROWS), **kwargs)
         bad = tmp_path / "bad.jsonl"
@@ -86,3 +90,44 @@ def test_curated_records_all_valid_and_in_catalogue():
     slugs = {r.slug for r in records}
     for event in load_life_events(DEFAULT_LIFE_EVENTS):
         assert set(event.procedures) <= slugs | codes, event.id
+
+
+def test_shipped_aliases_name_uncurated_procedures_of_the_list():
+    from bot.catalogue.importer import DEFAULT_ALIASES, DEFAULT_CURATED
+    from bot.catalogue.records import load_aliases, load_curated, read_national
+
+    codes = {row["code"] for row in read_national(DEFAULT_NATIONAL)}
+    curated = {r.code for r in load_curated(DEFAULT_CURATED)}
+    aliases = load_aliases(DEFAULT_ALIASES)
+    assert aliases and set(aliases) <= codes - curated
+    assert all(phrases and all(p.strip() for p in phrases) for phrases in aliases.values())
+
+
+async def test_aliases_make_an_uncurated_procedure_findable(sqlite_url, tmp_path):
+    upgrade(sqlite_url)
+    engine = create_engine(sqlite_url)
+    empty = tmp_path / "curated"
+    empty.mkdir()
+    rows = ROWS + [{"code": "1.010038", "name": "Tách hộ", "portal_url": "u5"}]
+    aliases = tmp_path / "aliases.yml"
+    aliases.write_text('"1.010038": [ra riêng sổ hộ khẩu]\n"9.999999": [không có trong danh mục]\n', encoding="utf-8")
+    kwargs = dict(curated_dir=empty, life_events=tmp_path / "none.yml", synonyms=tmp_path / "none.yml")
+    try:
+        none = tmp_path / "none.yml"
+        await import_catalogue(engine, national=_write_national(tmp_path / "n.jsonl", rows), aliases=none, **kwargs)
+        service = CatalogueService(engine, refresh_seconds=0)
+        await service.load()
+        query = "vo chong em muon ra rieng so ho khau"
+        before = {h.code: h.score for h in service.search(query, top=5)}.get("1.010038", 0.0)
+        assert not service.holds_name(query, "1.010038")
+
+        report = await import_catalogue(
+            engine, national=_write_national(tmp_path / "n.jsonl", rows), aliases=aliases, **kwargs
+        )
+        assert report.unknown_alias_codes == ("9.999999",)
+        await service.maybe_refresh()
+        hit = service.search(query)[0]
+        assert service.holds_name(query, "1.010038")  # the alias is indexed as a name
+        assert hit.code == "1.010038" and hit.score > before + 0.1
+    finally:
+        await engine.dispose()

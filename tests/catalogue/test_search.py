@@ -60,6 +60,20 @@ async def test_colloquial_names(catalogue):
     assert catalogue.get(catalogue.search("nhap ho khau cho vo")[0].code).slug == "permanent_residence_registration"
 
 
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        # Citizen wording of procedures without a curated record (data/procedures/aliases.yml).
+        ("vo chong em muon ra rieng, tach so ho khau duoc ko", "1.010038"),
+        ("chủ hộ mất rồi thì đổi chủ hộ thế nào", "1.010039"),
+        ("chồng đang đóng bhxh thì mất, vợ con có được hưởng tiền tuất không", "2.000821"),
+        ("em nghỉ ốm 5 ngày, muốn bhxh trả tiền những ngày nghỉ thì làm gì", "1.001667"),
+    ],
+)
+async def test_citizen_wording_finds_uncurated_procedures(catalogue, query, code):
+    assert catalogue.search(query)[0].code == code
+
+
 async def test_nothing_for_noise(catalogue):
     assert catalogue.search("😀😀") == []
     assert catalogue.search("") == []
@@ -68,6 +82,12 @@ async def test_nothing_for_noise(catalogue):
 
 def test_clean_query_drops_question_words():
     assert clean_query("cho em hỏi làm hộ chiếu ở đâu vậy ad") == "ho chieu"
+
+
+def test_when_it_happened_is_not_part_of_a_name():
+    # "tuần trước" (last week) is not "trước bạ" (registration fee), "hôm nay" not a name's word.
+    assert clean_query("ba em mới mất tuần trước, giờ gia đình cần làm giấy tờ gì") == "ba moi mat"
+    assert clean_query("hom nay nop le phi truoc ba xe may o dau") == "truoc ba xe may"
 
 
 def test_filler_words_are_dropped_even_beside_a_name_word():
