@@ -40,7 +40,7 @@ _EVIDENCE = re.compile(
     r"sao lau|lau (?:qua|vay)|(?:the nao|sao) (?:roi|r)|phan hoi|"
     r"khi nao (?:lay|co|xong|duoc)|bao gio (?:xong|co|lay|duoc)|(?:khong|hok) thay|mai khong|"
     # a state of the dossier
-    r"tre (?:hen|han)|qua (?:han|hen|ngay hen)|den hen|ngay hen|giay hen|bien nhan|trang thai|tinh trang|"
+    r"tre (?:hen|han)|qua (?:han hen|hen|ngay hen)|den hen|ngay hen|giay hen|bien nhan|trang thai|tinh trang|"
     r"tien do|tra ve|tu choi|bo sung|trinh ky|xu ly|tiep nhan|treo|dang cho|giai quyet|co ket qua|"
     r"hoan thanh|hoan thue|"
     # submitted, or owned

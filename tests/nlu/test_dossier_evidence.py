@@ -21,6 +21,7 @@ def _classified(text, ranking, entities=()):
         "giay chung tu cua ong bi that lac, xa noi so cung hong roi thi lam sao",
         "giấy chứng tử của ông bị thất lạc, xã nói sổ cũng hỏng rồi thì làm sao",
         "hồ sơ xin cấp sổ đỏ lần đầu nộp ở đâu",
+        "cccd của tôi quá hạn 2 tháng rồi thì làm sao",  # a paper past its date, not a late dossier
     ],
 )
 def test_a_situation_without_a_submitted_dossier_is_not_a_lookup(text):
