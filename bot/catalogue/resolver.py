@@ -26,6 +26,10 @@ MARGIN = 0.06  # the best hit must lead the second by this much to be taken with
 # strong, for a curated procedure: chit-chat ("kể chuyện cười", "giá vàng hôm nay") scores up to
 # about 0.75 against some procedure name, "có được hỗ trợ tiền mai táng ko" 0.85.
 OVERRULE_SCORE = 0.8
+# ... or on a lower score when the message holds a whole name or alias of that procedure
+# ("tiền mai táng" is "hỗ trợ chi phí mai táng"); the best chit-chat scores 0.76 and holds none of a
+# curated procedure.
+OVERRULE_NAMED_SCORE = 0.6
 # With a procedure in context, a question about one aspect ("có cần công chứng không", "mẫu tờ
 # khai ở đâu") often brushes against some other name. It moves to another procedure only when it
 # names one: a hit this good, or the hit's whole name or alias in the message, or a long message
@@ -87,10 +91,15 @@ def _names_another(catalogue: CatalogueService, text: str, hits: List[Hit], term
 def overrule_out_of_scope(catalogue: CatalogueService, text: str) -> Resolution:
     """A message read as out of scope: a curated procedure if the search is sure of it, else out of scope."""
     hits = catalogue.search(text, top=3)
-    if hits and hits[0].score >= OVERRULE_SCORE and _leads(catalogue, hits):
-        procedure = catalogue.get(hits[0].code)
-        if procedure.detail is not None:
-            return Resolution(FOUND, procedure)
+    if not hits or not _leads(catalogue, hits):
+        return Resolution(OUT_OF_SCOPE)
+    best = hits[0]
+    sure = best.score >= OVERRULE_SCORE or (
+        best.score >= OVERRULE_NAMED_SCORE and catalogue.holds_name(text, best.code)
+    )
+    procedure = catalogue.get(best.code)
+    if sure and procedure.detail is not None:
+        return Resolution(FOUND, procedure)
     return Resolution(OUT_OF_SCOPE)
 
 

@@ -243,6 +243,8 @@ def _replace_phrases(
     for i in range(size - 1, -1, -1):
         covered[i], taken[i] = covered[i + 1], 0
         for n in range(min(longest, size - i), 0, -1):
+            if any(t[1] == _CONTENT for t in tokens[i : i + n]):
+                continue  # words that came from a synonym stay as they are ("hỗ trợ chi phí mai táng")
             phrase = " ".join(t[0] for t in tokens[i : i + n])
             if phrase not in table or not _marks_agree(tokens[i : i + n], (marks or {}).get(phrase)):
                 continue

@@ -90,6 +90,13 @@ def test_when_it_happened_is_not_part_of_a_name():
     assert clean_query("hom nay nop le phi truoc ba xe may o dau") == "truoc ba xe may"
 
 
+def test_words_from_a_synonym_are_not_dropped_as_question_words():
+    # "chi phí" alone asks about a fee; inside the official wording of "tiền mai táng" it is a name's word.
+    index = SearchIndex([Entry("1", "Hỗ trợ chi phí mai táng")], synonyms={"tiền mai táng": ["hỗ trợ chi phí mai táng"]})
+    assert index.expand("có được tiền mai táng ko") == "ho tro chi phi mai tang"
+    assert index.expand("chi phí làm hộ chiếu") == "ho chieu"
+
+
 def test_filler_words_are_dropped_even_beside_a_name_word():
     # "tạm trú không" and "cần đăng ký" are bigrams of some official names; "không" is still filler.
     assert "khong" not in clean_query("can dk tam tru ko a", {"tru khong", "khong a"}).split()
