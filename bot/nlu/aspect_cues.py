@@ -10,17 +10,13 @@ the cue of exactly one aspect, the intent becomes that aspect's (with the classi
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Dict, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.ranking import override_intent
+from bot.nlu.intent_rule import IntentRule
 from bot.text import normalise
 
 GENERAL_INTENT = "find_procedure"
@@ -54,31 +50,6 @@ _COMPILED = {intent: re.compile(pattern) for intent, pattern in CUES.items()}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class AspectCueClassifier(GraphComponent):
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "AspectCueClassifier":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            if intent.get(INTENT_NAME_KEY) != GENERAL_INTENT or not message.get(TEXT):
-                continue
-            cue = cue_intent(message.get(TEXT))
-            if cue is None:
-                continue
-            override_intent(message, cue)
-        return messages
+class AspectCueClassifier(IntentRule):
+    def intent_for(self, message: Message, intent: Optional[str]) -> Optional[str]:
+        return cue_intent(message.get(TEXT)) if intent == GENERAL_INTENT else None

@@ -12,17 +12,13 @@ these, ``check_dossier`` becomes ``find_procedure`` (the aspect cues run after t
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.ranking import override_intent
+from bot.nlu.intent_rule import IntentRule
 from bot.text import normalise
 
 DOSSIER_INTENT = "check_dossier"
@@ -58,29 +54,8 @@ def has_dossier_evidence(text: str, entities: List[Dict[str, Any]] = ()) -> bool
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DossierEvidenceClassifier(GraphComponent):
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "DossierEvidenceClassifier":
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            if intent.get(INTENT_NAME_KEY) != DOSSIER_INTENT or not message.get(TEXT):
-                continue
-            if not has_dossier_evidence(message.get(TEXT), message.get(ENTITIES) or []):
-                override_intent(message, GENERAL_INTENT)
-        return messages
+class DossierEvidenceClassifier(IntentRule):
+    def intent_for(self, message: Message, intent: Optional[str]) -> Optional[str]:
+        if intent == DOSSIER_INTENT and not has_dossier_evidence(message.get(TEXT), message.get(ENTITIES) or []):
+            return GENERAL_INTENT
+        return None
