@@ -321,6 +321,16 @@ def clean_query(text: str, known_bigrams: Optional[set] = None) -> str:
     return _drop_stop_words(_tokens(text), known_bigrams or set())
 
 
+def _dot(columns, query) -> np.ndarray:
+    """Every row's dot product with a one-row sparse query, from the query's columns only.
+
+    ``columns`` is in CSC form: slicing the query's few columns and multiplying by their weights
+    costs what those columns hold, where a sparse-by-sparse product also walks the result twice.
+    """
+    query = query.tocsr()
+    return np.asarray(columns[:, query.indices] @ query.data, dtype=np.float32).ravel()
+
+
 @dataclass
 class SearchIndex:
     entries: Sequence[Entry]
@@ -376,10 +386,11 @@ class SearchIndex:
         self._char = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
         )
-        self._word_matrix = self._word.fit_transform(texts).tocsr()
-        self._char_matrix = self._char.fit_transform(texts).tocsr()
+        # Column-major: a query touches only the columns of its own terms (see _dot).
+        self._word_matrix = self._word.fit_transform(texts).tocsc()
+        self._char_matrix = self._char.fit_transform(texts).tocsc()
         self._bigrams = {term for term in self._word.vocabulary_ if " " in term}
-        self._word_presence = (self._word_matrix > 0).astype(np.float32).tocsr()
+        self._word_presence = (self._word_matrix > 0).astype(np.float32).tocsc()
         prior = np.zeros(len(self.entries), dtype=np.float32)
         for index, entry in enumerate(self.entries):
             if entry.slug:  # a curated record: the common citizen procedure
@@ -450,12 +461,12 @@ class SearchIndex:
     def _scores(self, query: str, tokens: List[Token], text: str) -> np.ndarray:
         """Every entry's score for a query, its tokens and its expanded words."""
         query_word = self._word.transform([text])
-        word = (self._word_matrix @ query_word.T).toarray().ravel()
+        word = _dot(self._word_matrix, query_word)
         # Share of the query's weight that a name covers: rare words ("karaoke") count even in
         # long names, which cosine similarity alone would punish.
         total = query_word.sum()
-        coverage = (self._word_presence @ query_word.T).toarray().ravel() / total if total else word
-        char = (self._char_matrix @ self._char.transform([text]).T).toarray().ravel()
+        coverage = _dot(self._word_presence, query_word) / total if total else word
+        char = _dot(self._char_matrix, self._char.transform([text]))
         w_word, w_coverage, w_char = self.weights
         variant_scores = w_word * word + w_coverage * coverage + w_char * char
         scores = np.zeros(len(self.entries), dtype=np.float32)
