@@ -100,7 +100,11 @@ def load_aliases(path: Path) -> Dict[str, List[str]]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
         raise ValueError(f"{path}: expected a mapping of procedure codes to lists of phrases")
-    return {str(code): [str(alias) for alias in aliases] for code, aliases in data.items()}
+    # Unquoted, YAML reads 1.010030 as the number 1.01003: the code would silently change.
+    numbers = [code for code in data if not isinstance(code, str)]
+    if numbers:
+        raise ValueError(f"{path}: quote the procedure codes, e.g. \"{numbers[0]}\"")
+    return {code: [str(alias) for alias in aliases] for code, aliases in data.items()}
 
 
 def load_court_matters(path: Path) -> Dict[str, List[str]]:

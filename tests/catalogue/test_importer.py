@@ -131,3 +131,12 @@ async def test_aliases_make_an_uncurated_procedure_findable(sqlite_url, tmp_path
         assert hit.code == "1.010038" and hit.score > before + 0.1
     finally:
         await engine.dispose()
+
+
+def test_unquoted_codes_are_refused(tmp_path):
+    from bot.catalogue.records import load_aliases
+
+    path = tmp_path / "aliases.yml"
+    path.write_text("1.010030: [tách hộ]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="quote the procedure codes"):
+        load_aliases(path)
