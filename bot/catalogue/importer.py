@@ -108,13 +108,14 @@ async def import_catalogue(
         rows = _rows(national, curated, alias_map)
     except (ValueError, OSError) as error:
         raise CatalogueError(str(error)) from error
-    slugs = {record.slug for record in curated} | {row["code"] for row in rows}
+    codes = {row["code"] for row in rows}
+    slugs = {record.slug for record in curated} | codes
     for event in events:
         unknown = [ref for ref in event.procedures if ref not in slugs]
         if unknown:
             raise CatalogueError(f"life event {event.id}: unknown procedures {unknown}")
     # An updated national list may drop a procedure that has aliases: the import goes on without them.
-    unknown_aliases = tuple(sorted(set(alias_map) - {row["code"] for row in rows}))
+    unknown_aliases = tuple(sorted(set(alias_map) - codes))
     version = _version(national, curated_dir, life_events, synonyms, court_matters, aliases)
     extras = json.dumps(
         {

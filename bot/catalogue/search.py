@@ -271,7 +271,7 @@ def _marks_agree(tokens: List[Token], written: Optional[Tuple[str, ...]]) -> boo
     if not written:
         return True
     return all(
-        not marked or marked == _CONTENT or not has_diacritics(word) or marked == word
+        not marked or not has_diacritics(word) or marked == word
         for (_, marked), word in zip(tokens, written)
     )
 
@@ -422,9 +422,13 @@ class SearchIndex:
         """Folded words of a document text, colloquial phrases in official wording (as queries are)."""
         return " ".join(token[0] for token in self._official(_tokens(text)))
 
+    def _expanded(self, tokens: List[Token]) -> str:
+        """A query's words, colloquial phrases replaced by the official wording, question words dropped."""
+        return _drop_stop_words(self._official(tokens), self._bigrams)
+
     def expand(self, query: str) -> str:
         """The query's words, colloquial phrases replaced by the official wording, question words dropped."""
-        return _drop_stop_words(self._official(_tokens(query)), self._bigrams)
+        return self._expanded(_tokens(query))
 
     def _code_hits(self, query: str) -> List[Hit]:
         hits = []
@@ -439,7 +443,7 @@ class SearchIndex:
         if code_hits:  # an official code names the procedure outright
             return code_hits[:top]
         tokens = _tokens(query)
-        text = _drop_stop_words(self._official(tokens), self._bigrams)
+        text = self._expanded(tokens)
         if not text:
             return []
         scores = self._scores(query, tokens, text)

@@ -16,10 +16,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_rule import IntentRule
+from bot.nlu.intent_rule import GENERAL_INTENT, IntentRule
 from bot.text import normalise
 
-GENERAL_INTENT = "find_procedure"
 
 # Cues over the folded, abbreviation-expanded text (bot.text.normalise).
 CUES: Dict[str, str] = {

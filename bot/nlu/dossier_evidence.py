@@ -18,11 +18,10 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_rule import IntentRule
+from bot.nlu.intent_rule import GENERAL_INTENT, IntentRule
 from bot.text import normalise
 
 DOSSIER_INTENT = "check_dossier"
-GENERAL_INTENT = "find_procedure"
 DOSSIER_ENTITY = "dossier_code"
 
 # Over the folded, abbreviation-expanded text (bot.text.normalise).

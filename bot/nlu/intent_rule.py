@@ -12,6 +12,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+GENERAL_INTENT = "find_procedure"  # which procedure applies: what a rule falls back to or refines
+
 
 def override_intent(message: Message, new_intent: str) -> None:
     """Make ``new_intent`` the message's intent, with the classifier's confidence.
