@@ -21,7 +21,7 @@ async def main() -> int:
     parser.add_argument(
         "--set",
         action="append",
-        help="YAML sets to score (default: the held-out set, then the three development sets used for tuning)",
+        help="YAML sets to score (default: the held-out set, then the four development sets used for tuning)",
     )
     parser.add_argument("--misses", action="store_true", help="print the misclassified messages")
     args = parser.parse_args()
@@ -43,7 +43,8 @@ async def main() -> int:
     agent = Agent.load(model)
     services = await open_services()
     try:
-        default = ["tests/evaluation/heldout.yml"] + [f"tests/evaluation/{name}.yml" for name in ("dev", "dev2", "dev3")]
+        development = ("dev", "dev2", "dev3", "dev4")
+        default = ["tests/evaluation/heldout.yml"] + [f"tests/evaluation/{name}.yml" for name in development]
         for path in args.set or default:
             examples = load_examples(Path(path))
             predicted = []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.text import ABBREVIATIONS, fold_word, has_diacritics, has_tone_marks, nfc, normalise
@@ -346,6 +347,7 @@ class SearchIndex:
     local_bonus: float = 0.02
     phrase_bonus: float = 0.04  # a name or alias found whole in the message (full for 4+ words)
     weights: Tuple[float, float, float] = (0.35, 0.3, 0.35)  # word cosine, word coverage, char cosine
+    entry_coverage_weight: float = 0.4  # share of the query's words found in any name or alias of the entry
     name_weight: float = 0.3  # share of the official name's own score next to the best variant
 
     def __post_init__(self) -> None:
@@ -372,6 +374,7 @@ class SearchIndex:
                 owners.append(index)
                 if 2 <= len(texts[-1].split()) <= _LONGEST_PHRASE:
                     self._phrases.setdefault(texts[-1], []).append(index)
+        variant_rows = len(texts)
         for event in self.life_events:
             refs = [self._by_ref[r] for r in event.get("procedures", []) if r in self._by_ref]
             if refs:
@@ -391,6 +394,15 @@ class SearchIndex:
         self._char_matrix = self._char.fit_transform(texts).tocsc()
         self._bigrams = {term for term in self._word.vocabulary_ if " " in term}
         self._word_presence = (self._word_matrix > 0).astype(np.float32).tocsc()
+        # Entry x term: 1 where a name or alias of the entry holds the term (life-event phrases
+        # describe situations, not the procedure: left out).
+        owner_of = sparse.csr_matrix(
+            (np.ones(variant_rows, dtype=np.float32), (self._owners[:variant_rows], np.arange(variant_rows))),
+            shape=(len(self.entries), len(texts)),
+        )
+        entry_presence = (owner_of @ self._word_presence.tocsr()).tocsc()
+        entry_presence.data[:] = 1.0
+        self._entry_presence = entry_presence
         prior = np.zeros(len(self.entries), dtype=np.float32)
         for index, entry in enumerate(self.entries):
             if entry.slug:  # a curated record: the common citizen procedure
@@ -478,7 +490,11 @@ class SearchIndex:
         if self.name_weight:
             scores = (1 - self.name_weight) * scores + self.name_weight * variant_scores[self._name_rows]
         matched = scores > 0.05
-        scores = scores + self._prior * matched + self._phrase_scores(text)
+        # What all the entry's names and aliases together say of the query ("lương hưu" in one,
+        # "tài khoản ngân hàng" in another): a specific procedure over a general one that shares a word.
+        entry_coverage = _dot(self._entry_presence, query_word) / total if total else 0.0
+        scores = scores + (self._prior + self.entry_coverage_weight * entry_coverage) * matched
+        scores = scores + self._phrase_scores(text)
         # Namesakes that differ by age ("dưới 14 tuổi"): the age in the message pushes down the
         # band it is not in (a 10-year-old is not "từ đủ 14 tuổi") and, for a child, lifts the
         # child's band among close candidates (only those near the best score).

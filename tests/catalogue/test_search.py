@@ -211,12 +211,33 @@ def test_a_correction_goes_to_the_correction_procedure():
         scores = {hit.code: hit.score for hit in index.search(text)}
         return scores["2"] - scores["1"]
 
-    wrong = "bằng tốt nghiệp thpt ghi sai tên đệm, sửa thế nào"
     plain = SearchIndex(names, correction_bonus=0.0)
     wrong = "bằng tốt nghiệp thpt ghi sai tên đệm, sửa thế nào"
     assert lead(SearchIndex(names), wrong) == pytest.approx(lead(plain, wrong) + 0.08, abs=1e-4)
     lost = "mất bằng tốt nghiệp thpt thì làm sao"
     assert lead(SearchIndex(names), lost) == pytest.approx(lead(plain, lost), abs=1e-4)
+
+
+def test_the_words_of_all_a_procedures_names_and_aliases_count_together():
+    # No line of either procedure holds the whole message; the first one's name and alias do together.
+    names = [
+        Entry("1", "Chuyển nơi hưởng lương hưu", aliases=("tài khoản ngân hàng",)),
+        Entry("2", "Mở tài khoản ngân hàng"),
+    ]
+    text = "lương hưu tài khoản ngân hàng"
+
+    def scores(index):
+        return {hit.code: hit.score for hit in index.search(text)}
+
+    lifted, plain = scores(SearchIndex(names)), scores(SearchIndex(names, entry_coverage_weight=0.0))
+    assert lifted["1"] - plain["1"] == pytest.approx(0.4, abs=1e-4)  # all of the message's words
+    assert 0.0 < lifted["2"] - plain["2"] < 0.4  # "lương hưu" is not in its name
+
+
+async def test_a_specific_procedure_whose_lines_hold_the_message_together_beats_a_general_one(catalogue):
+    # The first-issue record holds "sổ hồng" and "cấp lần đầu"; the correction procedure holds them
+    # too, across its name and aliases, and "ghi sai", "đính chính" besides.
+    assert catalogue.search("sổ hồng cấp lần đầu ghi sai diện tích, xin đính chính")[0].code == "1.012796"
 
 
 @pytest.mark.parametrize(
