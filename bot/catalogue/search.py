@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.text import ABBREVIATIONS, fold_word, has_diacritics, has_tone_marks, nfc, normalise
+from bot.text import ABBREVIATIONS, fold, fold_word, has_diacritics, has_tone_marks, nfc, normalise
 
 _RAW_WORD = re.compile(r"[^\W_]+(?:[.\-/][^\W_]+)*")
 
@@ -96,6 +96,10 @@ _SEARCH_ABBREVIATIONS = {
 }
 # Re-registration and re-issue namesakes ("đăng ký lại khai sinh"): only when the message says so.
 _AGAIN = re.compile(r"\b(?:dang ky lai|cap lai|lam lai|cap doi)\b|^doi\b")
+# A paper lost is issued again ("cấp lại"); a paper damaged, expired or out of date is exchanged
+# ("cấp đổi", "đổi"): the thẻ căn cước, the land certificate, the vehicle registration.
+_REISSUE_NAME = re.compile(r"\bcap lai\b")
+_EXCHANGE_NAME = re.compile(r"\bcap doi\b|^doi\b")
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,26 @@ _ASKS_CORRECTION = _Cue(
 )
 
 
+# A paper lost or stolen, over the folded message with its punctuation ("bố mất, thẻ ..." is not
+# "mất thẻ"). "mất" alone is also died, or takes (time, money): only in phrases.
+_SAYS_LOST = re.compile(
+    r"\b(?:bi mat|danh mat|lam mat|that lac|danh roi|roi mat|bi trom|bi lay cap|mat trom|"
+    r"mat (?:the|so|giay|bang|ca vet|cavet|cccd|can cuoc|ho chieu|bien|gplx|dang ky))\b"
+)
+# A paper damaged or to be brought up to date ("gãy đôi", "mờ hết chữ", "đổi thẻ mới"). Not expired: an
+# expired driving licence is exchanged, one long overdue issued again after a new test.
+# Plain "doi" is also đời, đòi, đợi, dời ("dời sang chỗ mới"): only in phrases.
+_SAYS_WORN = _Cue(
+    marked=frozenset({"hỏng", "rách", "nát", "mờ", "gãy", "ố", "nhòe", "bong", "đổi"}),
+    plain=frozenset({"rach", "nat", "gay"}),
+    phrases=re.compile(
+        r"\b(?:hu hong|bi hong|bi mo|mo het|bi rach|rach nat|bi gay|gay doi|bi uot|doi moi|"
+        r"sai thong tin|doi ten|doi ho ten|bi nhoe|bi bong)\b"
+    ),
+    plain_not_beside=frozenset({"lai xe", "bang lai"}),
+)
+
+
 def _folded(text: str) -> str:
     """A phrase's folded words, as queries are read (synonym keys and values)."""
     return " ".join(token[0] for token in _tokens(text))
@@ -337,13 +361,14 @@ class SearchIndex:
     entries: Sequence[Entry]
     life_events: Sequence[dict] = ()
     synonyms: Dict[str, List[str]] = field(default_factory=dict)
-    curated_bonus: float = 0.08
+    curated_bonus: float = 0.06
     foreign_penalty: float = 0.12
     again_penalty: float = 0.06  # re-issue namesakes when the message does not ask again
     again_bonus: float = 0.04  # ... and when it does ("đăng ký lại", "bị cháy", "thất lạc")
+    lost_or_worn_bonus: float = 0.06  # "cấp lại" for a lost paper, "cấp đổi" for a worn one, and not the other
     correction_bonus: float = 0.08  # correction procedures when the message asks to correct ("ghi sai")
     action_bonus: float = 0.06  # a specific action named in the message ("gia hạn", "tách", "trình báo")
-    superseded_penalty: float = 0.08  # as much as a curated record counts: the version citizens file
+    superseded_penalty: float = 0.08  # more than a curated record counts: the version citizens file first
     local_bonus: float = 0.02
     phrase_bonus: float = 0.04  # a name or alias found whole in the message (full for 4+ words)
     weights: Tuple[float, float, float] = (0.35, 0.3, 0.35)  # word cosine, word coverage, char cosine
@@ -415,6 +440,9 @@ class SearchIndex:
         names = [normalise(entry.name) for entry in self.entries]
         self._foreign = np.array([bool(_FOREIGN.search(name)) for name in names])
         self._again = np.array([bool(_AGAIN.search(name)) for name in names])
+        reissue = np.array([bool(_REISSUE_NAME.search(name)) for name in names])
+        exchange = np.array([bool(_EXCHANGE_NAME.search(name)) for name in names])
+        self._reissue, self._exchange = reissue & ~exchange, exchange & ~reissue  # "Đổi, cấp lại ...": both
         # Domestic procedures with a foreign-element twin ("đăng ký khai sinh" for "... có yếu tố
         # nước ngoài"): the twin replaces them when the message speaks of a foreigner.
         plain_names = [_PROCEDURE_PREFIX.sub("", name) for name in names]
@@ -522,6 +550,10 @@ class SearchIndex:
             scores = scores + self.again_bonus * (self._again & matched)
         else:
             scores = scores - self.again_penalty * (self._again & matched)
+        lost, worn = bool(_SAYS_LOST.search(fold(query))), _SAYS_WORN.said(tokens)
+        if lost != worn:
+            lifted, lowered = (self._reissue, self._exchange) if lost else (self._exchange, self._reissue)
+            scores = scores + self.lost_or_worn_bonus * ((lifted & matched).astype(np.float32) - (lowered & matched))
         for (asked, _), named in zip(_ACTIONS_COMPILED, self._actions):
             if asked.search(text):
                 scores = scores + self.action_bonus * (named & matched)

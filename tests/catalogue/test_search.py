@@ -284,3 +284,31 @@ def test_a_stop_word_typed_with_its_marks_is_never_part_of_a_name():
     # "dự thi" (sit an exam) is a phrase of some names; "thì" (then) typed with its marks is not "thi".
     assert "thi" not in clean_query("khiếu nại lần đầu thì nộp đơn ở đâu", {"dau thi", "thi nop"}).split()
     assert "thi" in clean_query("dang ky du thi tot nghiep", {"du thi"}).split()
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("thẻ căn cước bị gãy đôi, chữ mờ hết, muốn làm thẻ mới", "exchange"),
+        ("the can cuoc bi rach nat, lam the moi o dau", "exchange"),
+        ("đánh rơi thẻ căn cước ngoài chợ, làm thẻ mới ở đâu", "reissue"),
+        ("bi mat the can cuoc thi lam the moi the nao", "reissue"),
+    ],
+)
+def test_a_lost_paper_is_issued_again_and_a_worn_one_exchanged(text, code):
+    names = [Entry("reissue", "Cấp lại thẻ căn cước", slug="a"), Entry("exchange", "Cấp đổi thẻ căn cước", slug="b")]
+    index, plain = SearchIndex(names), SearchIndex(names, lost_or_worn_bonus=0.0)
+    assert index.search(text)[0].code == code
+
+    def lead(index):
+        scores = {hit.code: hit.score for hit in index.search(text)}
+        return scores[code] - scores[({"reissue", "exchange"} - {code}).pop()]
+
+    assert lead(index) == pytest.approx(lead(plain) + 0.12, abs=1e-4)
+
+
+@pytest.mark.parametrize("text", ["làm thẻ căn cước mất bao lâu", "bố tôi mất, thẻ căn cước của bố nộp lại ở đâu"])
+def test_neither_lost_nor_worn_leaves_both_alone(text):
+    names = [Entry("reissue", "Cấp lại thẻ căn cước", slug="a"), Entry("exchange", "Cấp đổi thẻ căn cước", slug="b")]
+    scores = lambda index: {hit.code: hit.score for hit in index.search(text)}  # noqa: E731
+    assert scores(SearchIndex(names)) == pytest.approx(scores(SearchIndex(names, lost_or_worn_bonus=0.0)))
