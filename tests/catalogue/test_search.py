@@ -17,6 +17,10 @@ from bot.catalogue.search import Entry, SearchIndex, clean_query
         # A lost paper whose register is gone is re-registered; a new death is registered.
         ("giấy chứng tử của bà thất lạc, xã nói sổ lưu bị hỏng hết, cần làm gì", "death_reregistration"),
         ("bà nội mới mất hôm qua, làm giấy chứng tử ở đâu", "death_registration"),
+        # A death in the family, said the common way, is not a benefit for the survivors of a
+        # person with merit (whose aliases also speak of a father who died).
+        ("Bố tôi vừa mất, gia đình cần làm thủ tục gì?", "death_registration"),
+        ("bo toi vua mat, gia dinh can lam thu tuc gi", "death_registration"),
         # A foreign parent makes it the foreign-element twin; going abroad does not.
         ("chồng tôi quốc tịch đài loan, con sinh ở việt nam, khai sinh cho con ở đâu", "birth_foreign"),
         ("xin lý lịch tư pháp để đi làm ở nhật bản", "criminal_record_certificate"),
