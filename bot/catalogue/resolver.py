@@ -28,14 +28,14 @@ MARGIN = 0.06  # the best hit must lead the second by this much to be taken with
 # scores up to about 1.15 against some procedure, "có được hỗ trợ tiền mai táng ko" 1.33.
 OVERRULE_SCORE = 1.2
 # ... or on a lower score when the message holds a whole name or alias of that procedure
-# ("tiền mai táng" is "hỗ trợ chi phí mai táng"). Measured on the out-of-scope training examples and
-# the development sets (scripts in the stop notes): none of 94 chit-chat messages is overruled.
+# ("tiền mai táng" is "hỗ trợ chi phí mai táng"). Measured with scripts/evaluate_resolver.py on the
+# out-of-scope training examples and the development sets: none of 94 chit-chat messages is overruled.
 OVERRULE_NAMED_SCORE = 0.8
 # With a procedure in context, a question about one aspect ("có cần công chứng không", "mẫu tờ
 # khai ở đâu") often brushes against some other name. It moves to another procedure only when it
 # names one: a hit this good, or the hit's whole name or alias in the message, or a long message
-# (a situation told in full). Measured on tests/evaluation/dev.yml (aspect questions about a new
-# procedure, asked with another one in context) and on stray follow-ups written for the purpose.
+# (a situation told in full). Measured with scripts/evaluate_resolver.py: development questions
+# asked with another procedure in context, and follow-ups written for the purpose.
 SWITCH_SCORE = 1.0
 SWITCH_TERMS = 7
 # A short question about a paper to bring is about the procedure in context: "có cần (mang) giấy
