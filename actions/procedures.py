@@ -37,6 +37,9 @@ ASPECTS = {
 
 # Read as out of scope by the NLU; the action checks the catalogue before saying so.
 OUT_OF_SCOPE_INTENT = "ask_out_of_scope"
+# The NLU could not decide (low confidence, or its first two intents too close).
+FALLBACK_INTENT = "nlu_fallback"
+NOT_UNDERSTOOD = "not_understood"
 
 # Every slot the procedure answers use, cleared before a new procedure fills them.
 PROCEDURE_SLOTS = (
@@ -66,6 +69,14 @@ def _entity(tracker: Tracker, name: str) -> Optional[str]:
     return None
 
 
+def _procedure_intent_when_unsure(latest_message: Dict[Text, Any]) -> Optional[str]:
+    """When the NLU could not decide between its first two intents but both ask about a procedure
+    ("nộp ở đâu" or "làm thế nào"), the message is about one: the first of them, else None."""
+    ranking = [r for r in latest_message.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+    first_two = [r.get("name") for r in ranking[:2]]
+    return first_two[0] if len(first_two) == 2 and all(name in ASPECTS for name in first_two) else None
+
+
 def _title(name: str) -> str:
     return name if len(name) <= MAX_BUTTON_TITLE else name[: MAX_BUTTON_TITLE - 1].rstrip() + "…"
 
@@ -78,6 +89,10 @@ class ActionResolveProcedure(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "find_procedure"
+        if intent == FALLBACK_INTENT:
+            intent = _procedure_intent_when_unsure(tracker.latest_message)
+            if intent is None:
+                return [SlotSet("requested_aspect", "summary"), SlotSet("procedure_state", NOT_UNDERSTOOD)]
         aspect = ASPECTS.get(intent, "summary")
         out_of_scope = intent == OUT_OF_SCOPE_INTENT
         try:

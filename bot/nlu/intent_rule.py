@@ -30,13 +30,15 @@ def override_intent(message: Message, new_intent: str) -> None:
         (r.get(PREDICTED_CONFIDENCE_KEY, 0.0) for r in ranking if r.get(INTENT_NAME_KEY) == new_intent), 0.0
     )
     swapped = {old_intent: new_confidence, new_intent: confidence}
-    ranking = sorted(
-        (
-            {**r, PREDICTED_CONFIDENCE_KEY: swapped.get(r.get(INTENT_NAME_KEY), r.get(PREDICTED_CONFIDENCE_KEY, 0.0))}
-            for r in ranking
-        ),
-        key=lambda r: -r[PREDICTED_CONFIDENCE_KEY],
-    )
+    ranking = [
+        {**r, PREDICTED_CONFIDENCE_KEY: swapped.get(r.get(INTENT_NAME_KEY), r.get(PREDICTED_CONFIDENCE_KEY, 0.0))}
+        for r in ranking
+    ]
+    # The classifier ranks only its top intents: a new intent outside them joins the ranking (without
+    # it, the ranking's first two would both be near 0 and the fallback classifier call it ambiguous).
+    if ranking and all(r.get(INTENT_NAME_KEY) != new_intent for r in ranking):
+        ranking.append({INTENT_NAME_KEY: new_intent, PREDICTED_CONFIDENCE_KEY: confidence})
+    ranking.sort(key=lambda r: -r[PREDICTED_CONFIDENCE_KEY])
     message.set("intent_ranking", ranking, add_to_output=True)
 
 

@@ -188,3 +188,29 @@ async def test_catalogue_only_procedure_says_less(services):
 async def test_bad_input_never_crashes(services, text):
     slots = await run(tracker(text, "find_procedure"))
     assert slots["procedure_state"] in {"missing", "ambiguous", "found", "catalogue_only"}
+
+
+def unsure(text, ranking, slots=None):
+    """A tracker whose message the NLU could not classify (nlu_fallback), with its ranking."""
+    t = tracker(text, "nlu_fallback", slots=slots)
+    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.3}] + [
+        {"name": name, "confidence": confidence} for name, confidence in ranking
+    ]
+    return t
+
+
+async def test_an_unsure_nlu_between_two_procedure_questions_answers_the_first(services):
+    text = "bi mat ho chieu o nha, phai trinh bao o dau truoc khi lam lai"
+    slots = await run(unsure(text, [("ask_agency", 0.50), ("ask_steps", 0.49), ("check_dossier", 0.0)]))
+    assert slots["requested_aspect"] == "agency"
+    assert slots["procedure_code"] == "1.010386"  # reporting a lost passport, at the commune police
+
+
+@pytest.mark.parametrize("text, ranking", [
+    ("😀😀😀", [("say_greeting", 0.37), ("say_goodbye", 0.36)]),
+    ("đang thất nghiệp, muốn được giới thiệu việc làm miễn phí thì đến đâu", [("ask_out_of_scope", 0.47), ("ask_fee", 0.43)]),
+    ("ok", []),
+])
+async def test_an_unsure_nlu_on_anything_else_is_not_understood(services, text, ranking):
+    slots = await run(unsure(text, ranking, slots={"procedure_code": "1.001456"}))
+    assert slots == {"requested_aspect": "summary", "procedure_state": "not_understood"}  # context kept
