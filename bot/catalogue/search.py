@@ -96,10 +96,12 @@ _SEARCH_ABBREVIATIONS = {
 }
 # Re-registration and re-issue namesakes ("đăng ký lại khai sinh"): only when the message says so.
 _AGAIN = re.compile(r"\b(?:dang ky lai|cap lai|lam lai|cap doi)\b|^doi\b")
-# A paper lost is issued again ("cấp lại"); a paper damaged, expired or out of date is exchanged
-# ("cấp đổi", "đổi"): the thẻ căn cước, the land certificate, the vehicle registration.
+# A paper lost is issued again ("cấp lại"); one whose details changed is exchanged ("cấp đổi", "đổi");
+# one damaged is exchanged too (land certificate, vehicle registration, driving licence), except the
+# thẻ căn cước, which is issued again (Luật Căn cước 2023, Art. 24(2)(a)).
 _REISSUE_NAME = re.compile(r"\bcap lai\b")
 _EXCHANGE_NAME = re.compile(r"\bcap doi\b|^doi\b")
+_DAMAGED_REISSUED_NAME = re.compile(r"\bthe can cuoc\b")
 
 
 @dataclass(frozen=True)
@@ -229,18 +231,18 @@ _SAYS_LOST = re.compile(
     r"\b(?:bi mat|danh mat|lam mat|that lac|danh roi|roi mat|bi trom|bi lay cap|mat trom|"
     r"mat (?:the|so|giay|bang|ca vet|cavet|cccd|can cuoc|ho chieu|bien|gplx|dang ky))\b"
 )
-# A paper damaged or to be brought up to date ("gãy đôi", "mờ hết chữ", "đổi thẻ mới"). Not expired: an
-# expired driving licence is exchanged, one long overdue issued again after a new test.
-# Plain "doi" is also đời, đòi, đợi, dời ("dời sang chỗ mới"): only in phrases.
-_SAYS_WORN = _Cue(
-    marked=frozenset({"hỏng", "rách", "nát", "mờ", "gãy", "ố", "nhòe", "bong", "đổi"}),
+# A paper damaged ("gãy đôi", "mờ hết chữ", "rách nát"). Not expired: an expired driving licence is
+# exchanged, one long overdue issued again after a new test.
+_SAYS_DAMAGED = _Cue(
+    marked=frozenset({"hỏng", "rách", "nát", "mờ", "gãy", "ố", "nhòe", "bong"}),
     plain=frozenset({"rach", "nat", "gay"}),
     phrases=re.compile(
-        r"\b(?:hu hong|bi hong|bi mo|mo het|bi rach|rach nat|bi gay|gay doi|bi uot|doi moi|"
-        r"sai thong tin|doi ten|doi ho ten|bi nhoe|bi bong)\b"
+        r"\b(?:hu hong|bi hong|bi mo|mo het|bi rach|rach nat|bi gay|gay doi|bi uot|bi nhoe|bi bong)\b"
     ),
     plain_not_beside=frozenset({"lai xe", "bang lai"}),
 )
+# A paper whose details changed or are wrong ("đổi họ tên", "sai thông tin"): exchanged.
+_SAYS_CHANGED = re.compile(r"\b(?:sai thong tin|thong tin bi sai|doi ten|doi ho ten|thay doi thong tin)\b")
 
 
 def _folded(text: str) -> str:
@@ -365,7 +367,7 @@ class SearchIndex:
     foreign_penalty: float = 0.12
     again_penalty: float = 0.06  # re-issue namesakes when the message does not ask again
     again_bonus: float = 0.04  # ... and when it does ("đăng ký lại", "bị cháy", "thất lạc")
-    lost_or_worn_bonus: float = 0.06  # "cấp lại" for a lost paper, "cấp đổi" for a worn one, and not the other
+    lost_or_worn_bonus: float = 0.06  # "cấp lại" for a lost paper, "cấp đổi" for a changed or damaged one
     correction_bonus: float = 0.08  # correction procedures when the message asks to correct ("ghi sai")
     action_bonus: float = 0.06  # a specific action named in the message ("gia hạn", "tách", "trình báo")
     superseded_penalty: float = 0.08  # more than a curated record counts: the version citizens file first
@@ -443,6 +445,9 @@ class SearchIndex:
         reissue = np.array([bool(_REISSUE_NAME.search(name)) for name in names])
         exchange = np.array([bool(_EXCHANGE_NAME.search(name)) for name in names])
         self._reissue, self._exchange = reissue & ~exchange, exchange & ~reissue  # "Đổi, cấp lại ...": both
+        # +1 where "cấp lại" is the namesake to lift, -1 where "cấp đổi" is, 0 elsewhere
+        self._towards_reissue = self._reissue.astype(np.float32) - self._exchange
+        self._damaged_reissued = np.array([bool(_DAMAGED_REISSUED_NAME.search(name)) for name in names])
         # Domestic procedures with a foreign-element twin ("đăng ký khai sinh" for "... có yếu tố
         # nước ngoài"): the twin replaces them when the message speaks of a foreigner.
         plain_names = [_PROCEDURE_PREFIX.sub("", name) for name in names]
@@ -550,10 +555,16 @@ class SearchIndex:
             scores = scores + self.again_bonus * (self._again & matched)
         else:
             scores = scores - self.again_penalty * (self._again & matched)
-        lost, worn = bool(_SAYS_LOST.search(fold(query))), _SAYS_WORN.said(tokens)
-        if lost != worn:
-            lifted, lowered = (self._reissue, self._exchange) if lost else (self._exchange, self._reissue)
-            scores = scores + self.lost_or_worn_bonus * ((lifted & matched).astype(np.float32) - (lowered & matched))
+        folded = fold(query)
+        lost, changed = bool(_SAYS_LOST.search(folded)), bool(_SAYS_CHANGED.search(folded))
+        damaged = _SAYS_DAMAGED.said(tokens)
+        if lost and not (changed or damaged):
+            scores = scores + self.lost_or_worn_bonus * self._towards_reissue * matched
+        elif changed and not lost:
+            scores = scores - self.lost_or_worn_bonus * self._towards_reissue * matched
+        elif damaged and not lost:
+            direction = np.where(self._damaged_reissued, 1.0, -1.0).astype(np.float32)
+            scores = scores + self.lost_or_worn_bonus * direction * self._towards_reissue * matched
         for (asked, _), named in zip(_ACTIONS_COMPILED, self._actions):
             if asked.search(text):
                 scores = scores + self.action_bonus * (named & matched)

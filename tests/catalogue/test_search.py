@@ -290,17 +290,29 @@ def test_a_stop_word_typed_with_its_marks_is_never_part_of_a_name():
     assert "thi" in clean_query("dang ky du thi tot nghiep", {"du thi"}).split()
 
 
+LAND = [
+    Entry("reissue", "Cấp lại Giấy chứng nhận quyền sử dụng đất do bị mất", slug="a"),
+    Entry("exchange", "Cấp đổi Giấy chứng nhận quyền sử dụng đất", slug="b"),
+]
+ID_CARD = [Entry("reissue", "Cấp lại thẻ căn cước", slug="a"), Entry("exchange", "Cấp đổi thẻ căn cước", slug="b")]
+
+
 @pytest.mark.parametrize(
-    "text, code",
+    "names, text, code",
     [
-        ("thẻ căn cước bị gãy đôi, chữ mờ hết, muốn làm thẻ mới", "exchange"),
-        ("the can cuoc bi rach nat, lam the moi o dau", "exchange"),
-        ("đánh rơi thẻ căn cước ngoài chợ, làm thẻ mới ở đâu", "reissue"),
-        ("bi mat the can cuoc thi lam the moi the nao", "reissue"),
+        (LAND, "giấy chứng nhận quyền sử dụng đất bị rách nát, xin cái mới", "exchange"),
+        (LAND, "giay chung nhan quyen su dung dat bi mo het chu", "exchange"),
+        (LAND, "đánh rơi giấy chứng nhận quyền sử dụng đất lúc chuyển nhà", "reissue"),
+        # A damaged thẻ căn cước is issued again (Luật Căn cước 2023, Art. 24(2)(a)); changed details
+        # are exchanged.
+        (ID_CARD, "thẻ căn cước bị gãy, chữ mờ hết, muốn làm thẻ mới", "reissue"),
+        (ID_CARD, "the can cuoc bi rach nat, lam the moi o dau", "reissue"),
+        (ID_CARD, "bi mat the can cuoc thi lam the moi the nao", "reissue"),
+        (ID_CARD, "mới đổi họ tên, giờ đổi thẻ căn cước", "exchange"),
+        (ID_CARD, "thẻ căn cước bị sai thông tin quê quán", "exchange"),
     ],
 )
-def test_a_lost_paper_is_issued_again_and_a_worn_one_exchanged(text, code):
-    names = [Entry("reissue", "Cấp lại thẻ căn cước", slug="a"), Entry("exchange", "Cấp đổi thẻ căn cước", slug="b")]
+def test_a_lost_paper_is_issued_again_and_a_changed_or_damaged_one_exchanged(names, text, code):
     index, plain = SearchIndex(names), SearchIndex(names, lost_or_worn_bonus=0.0)
     assert index.search(text)[0].code == code
 
@@ -313,6 +325,5 @@ def test_a_lost_paper_is_issued_again_and_a_worn_one_exchanged(text, code):
 
 @pytest.mark.parametrize("text", ["làm thẻ căn cước mất bao lâu", "bố tôi mất, thẻ căn cước của bố nộp lại ở đâu"])
 def test_neither_lost_nor_worn_leaves_both_alone(text):
-    names = [Entry("reissue", "Cấp lại thẻ căn cước", slug="a"), Entry("exchange", "Cấp đổi thẻ căn cước", slug="b")]
     scores = lambda index: {hit.code: hit.score for hit in index.search(text)}  # noqa: E731
-    assert scores(SearchIndex(names)) == pytest.approx(scores(SearchIndex(names, lost_or_worn_bonus=0.0)))
+    assert scores(SearchIndex(ID_CARD)) == pytest.approx(scores(SearchIndex(ID_CARD, lost_or_worn_bonus=0.0)))
