@@ -15,6 +15,7 @@ from bot.catalogue.resolver import (
     AMBIGUOUS,
     COURT,
     MISSING,
+    NOT_UNDERSTOOD,
     OUT_OF_SCOPE,
     UNAVAILABLE,
     overrule_out_of_scope,
@@ -39,7 +40,6 @@ ASPECTS = {
 OUT_OF_SCOPE_INTENT = "ask_out_of_scope"
 # The NLU could not decide (low confidence, or its first two intents too close).
 FALLBACK_INTENT = "nlu_fallback"
-NOT_UNDERSTOOD = "not_understood"
 
 # Every slot the procedure answers use, cleared before a new procedure fills them.
 PROCEDURE_SLOTS = (

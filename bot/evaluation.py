@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 import yaml
 from sklearn.metrics import accuracy_score, f1_score
 
 from bot.catalogue.service import CatalogueService, ProcedureNotFound
 from bot.text import has_diacritics
+
+
+HELD_OUT_SET = Path("tests/evaluation/heldout.yml")
+# Written for tuning, each without sight of the held-out set.
+DEVELOPMENT_SETS = tuple(Path(f"tests/evaluation/{name}.yml") for name in ("dev", "dev2", "dev3", "dev4"))
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,25 @@ def load_examples(path: Path) -> List[Example]:
         refs = [] if procedure is None else ([procedure] if isinstance(procedure, str) else list(procedure))
         examples.append(Example(text=str(item["text"]), intent=item["intent"], procedures=tuple(refs)))
     return examples
+
+
+def nlu_examples(path: Path) -> List[str]:
+    """The example messages of a Rasa NLU training file."""
+    texts: List[str] = []
+    for block in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["nlu"]:
+        texts += [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
+    return texts
+
+
+def expected_codes(catalogue: CatalogueService, refs: Iterable[str]) -> Set[str]:
+    """The official codes of an example's labels (slugs or codes; a code not in the catalogue stays)."""
+    codes = set()
+    for ref in refs:
+        try:
+            codes.add(catalogue.get(ref).code)
+        except ProcedureNotFound:
+            codes.add(ref)
+    return codes
 
 
 @dataclass
@@ -63,12 +87,7 @@ def score(
             result.misses.append(f"intent {example.intent} -> {predicted}: {example.text}")
         if not example.procedures:
             continue
-        expected = set()
-        for ref in example.procedures:
-            try:
-                expected.add(catalogue.get(ref).code)
-            except ProcedureNotFound:
-                expected.add(ref)
+        expected = expected_codes(catalogue, example.procedures)
         hits = [hit.code for hit in catalogue.search(example.text, top=3)]
         result.procedure_count += 1
         if hits[:1] and hits[0] in expected:

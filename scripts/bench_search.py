@@ -8,16 +8,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from bot.evaluation import HELD_OUT_SET, load_examples, nlu_examples
 from bot.services import open_services
 
 
 def queries() -> list:
-    texts = [item["text"] for item in yaml.safe_load(Path("tests/evaluation/heldout.yml").read_text("utf-8"))]
+    texts = [example.text for example in load_examples(HELD_OUT_SET)]
     for path in sorted(Path("data/nlu").glob("*.yml")):
-        for block in yaml.safe_load(path.read_text("utf-8"))["nlu"]:
-            texts += [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
+        texts += nlu_examples(path)
     return texts
 
 

@@ -33,7 +33,7 @@ async def main() -> int:
     from rasa.core.agent import Agent
     from rasa.model import get_latest_model
 
-    from bot.evaluation import load_examples, report, score
+    from bot.evaluation import DEVELOPMENT_SETS, HELD_OUT_SET, load_examples, report, score
     from bot.services import open_services
 
     model = get_latest_model(args.model)
@@ -43,9 +43,7 @@ async def main() -> int:
     agent = Agent.load(model)
     services = await open_services()
     try:
-        development = ("dev", "dev2", "dev3", "dev4")
-        default = ["tests/evaluation/heldout.yml"] + [f"tests/evaluation/{name}.yml" for name in development]
-        for path in args.set or default:
+        for path in args.set or (HELD_OUT_SET, *DEVELOPMENT_SETS):
             examples = load_examples(Path(path))
             predicted = []
             for example in examples:

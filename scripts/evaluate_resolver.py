@@ -18,16 +18,13 @@ import asyncio
 import collections
 import sys
 from pathlib import Path
-from typing import Counter, Iterable, List, Set
-
-import yaml
+from typing import Counter, List, Set
 
 from bot.catalogue import resolver
-from bot.catalogue.service import CatalogueService, ProcedureNotFound
-from bot.evaluation import Example, load_examples
+from bot.catalogue.service import CatalogueService
+from bot.evaluation import DEVELOPMENT_SETS, Example, expected_codes, load_examples, nlu_examples
 from bot.services import open_services
 
-DEVELOPMENT = [Path(f"tests/evaluation/{name}.yml") for name in ("dev", "dev2", "dev3", "dev4")]
 CONTEXT = "1.001456"  # passport: the unrelated procedure in context (marriage when passport is asked)
 CONTEXT_ELSE = "1.000894"
 FOLLOW_UP_CONTEXT = "1.004873"  # marital status certificate
@@ -44,16 +41,6 @@ FOLLOW_UPS = [
 ]
 
 
-def _codes(catalogue: CatalogueService, refs: Iterable[str]) -> Set[str]:
-    codes = set()
-    for ref in refs:
-        try:
-            codes.add(catalogue.get(ref).code)
-        except ProcedureNotFound:
-            codes.add(ref)
-    return codes
-
-
 def _outcome(result: resolver.Resolution, expected: Set[str], context: str = "") -> str:
     if result.state in (resolver.FOUND, resolver.CATALOGUE_ONLY):
         if result.procedure.code in expected:
@@ -65,10 +52,8 @@ def _outcome(result: resolver.Resolution, expected: Set[str], context: str = "")
 
 
 def _out_of_scope_texts() -> List[str]:
-    texts = []
-    for block in yaml.safe_load(Path("data/nlu/ask_out_of_scope.yml").read_text("utf-8"))["nlu"]:
-        texts += [line.strip()[2:] for line in block["examples"].splitlines() if line.strip().startswith("- ")]
-    return texts + [e.text for path in DEVELOPMENT for e in load_examples(path) if e.intent == "ask_out_of_scope"]
+    texts = nlu_examples(Path("data/nlu/ask_out_of_scope.yml"))
+    return texts + [e.text for path in DEVELOPMENT_SETS for e in load_examples(path) if e.intent == "ask_out_of_scope"]
 
 
 def _set(catalogue: CatalogueService, assignments: List[str]) -> None:
@@ -81,12 +66,12 @@ def _set(catalogue: CatalogueService, assignments: List[str]) -> None:
 
 
 def report(catalogue: CatalogueService) -> None:
-    questions: List[Example] = [e for path in DEVELOPMENT for e in load_examples(path) if e.procedures]
+    questions: List[Example] = [e for path in DEVELOPMENT_SETS for e in load_examples(path) if e.procedures]
     alone: Counter[str] = collections.Counter()
     in_context: Counter[str] = collections.Counter()
     overruled: Counter[str] = collections.Counter()
     for example in questions:
-        expected = _codes(catalogue, example.procedures)
+        expected = expected_codes(catalogue, example.procedures)
         follow_up = example.intent != "find_procedure"
         alone[_outcome(resolver.resolve(catalogue, example.text, follow_up=follow_up), expected)] += 1
         context = CONTEXT if CONTEXT not in expected else CONTEXT_ELSE

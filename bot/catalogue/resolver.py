@@ -17,6 +17,7 @@ MISSING = "missing"  # nothing in the message nor in context: ask
 UNAVAILABLE = "unavailable"  # the catalogue could not be opened (infrastructure down)
 OUT_OF_SCOPE = "out_of_scope"  # read as out of scope, and no procedure says otherwise
 COURT = "court"  # a matter courts decide ("ly hôn", "khởi kiện"), not an administrative procedure
+NOT_UNDERSTOOD = "not_understood"  # the NLU could not classify the message, nor read it as a procedure question
 
 # Scores are TF-IDF cosine similarities, plus up to 0.4 for the share of the message's words that the
 # procedure's names and aliases hold together, plus small priors (see bot.catalogue.search).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from scipy import sparse
@@ -444,10 +444,11 @@ class SearchIndex:
         self._again = np.array([bool(_AGAIN.search(name)) for name in names])
         reissue = np.array([bool(_REISSUE_NAME.search(name)) for name in names])
         exchange = np.array([bool(_EXCHANGE_NAME.search(name)) for name in names])
-        self._reissue, self._exchange = reissue & ~exchange, exchange & ~reissue  # "Đổi, cấp lại ...": both
-        # +1 where "cấp lại" is the namesake to lift, -1 where "cấp đổi" is, 0 elsewhere
-        self._towards_reissue = self._reissue.astype(np.float32) - self._exchange
-        self._damaged_reissued = np.array([bool(_DAMAGED_REISSUED_NAME.search(name)) for name in names])
+        # +1 for a "cấp lại" namesake, -1 for a "cấp đổi" one, 0 elsewhere ("Đổi, cấp lại ...": both)
+        self._towards_reissue = (reissue & ~exchange).astype(np.float32) - (exchange & ~reissue)
+        # Which way a damaged paper goes: issued again (the thẻ căn cước) or exchanged (the others).
+        damaged_reissued = np.array([bool(_DAMAGED_REISSUED_NAME.search(name)) for name in names])
+        self._damaged_direction = np.where(damaged_reissued, 1.0, -1.0).astype(np.float32)
         # Domestic procedures with a foreign-element twin ("đăng ký khai sinh" for "... có yếu tố
         # nước ngoài"): the twin replaces them when the message speaks of a foreigner.
         plain_names = [_PROCEDURE_PREFIX.sub("", name) for name in names]
@@ -555,15 +556,8 @@ class SearchIndex:
             scores = scores + self.again_bonus * (self._again & matched)
         else:
             scores = scores - self.again_penalty * (self._again & matched)
-        folded = fold(query)
-        lost, changed = bool(_SAYS_LOST.search(folded)), bool(_SAYS_CHANGED.search(folded))
-        damaged = _SAYS_DAMAGED.said(tokens)
-        if lost and not (changed or damaged):
-            scores = scores + self.lost_or_worn_bonus * self._towards_reissue * matched
-        elif changed and not lost:
-            scores = scores - self.lost_or_worn_bonus * self._towards_reissue * matched
-        elif damaged and not lost:
-            direction = np.where(self._damaged_reissued, 1.0, -1.0).astype(np.float32)
+        direction = self._lost_or_worn_direction(query, tokens)
+        if direction is not None:
             scores = scores + self.lost_or_worn_bonus * direction * self._towards_reissue * matched
         for (asked, _), named in zip(_ACTIONS_COMPILED, self._actions):
             if asked.search(text):
@@ -571,6 +565,18 @@ class SearchIndex:
         if _ASKS_CORRECTION.said(tokens):
             scores = scores + self.correction_bonus * (self._correction & matched)
         return scores
+
+    def _lost_or_worn_direction(self, query: str, tokens: List[Token]) -> Optional[Union[float, np.ndarray]]:
+        """+1 towards "cấp lại" (a lost paper), -1 towards "cấp đổi" (changed details), per entry for a
+        damaged paper; None when the message says none of these, or says lost and something else."""
+        folded = fold(query)
+        lost, changed = bool(_SAYS_LOST.search(folded)), bool(_SAYS_CHANGED.search(folded))
+        damaged = _SAYS_DAMAGED.said(tokens)
+        if lost:
+            return None if changed or damaged else 1.0
+        if changed:
+            return -1.0
+        return self._damaged_direction if damaged else None
 
     def _held_names(self, text: str) -> Dict[int, int]:
         """Entries whose whole name or alias the expanded text holds -> the longest one's word count."""
